@@ -10,7 +10,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from tui.commands import engine_cmds, exec_cmd, index_cmds, memory_cmds, model_cmds
+from tui.commands import (
+    agent_cmds,
+    engine_cmds,
+    exec_cmd,
+    index_cmds,
+    memory_cmds,
+    model_cmds,
+    undo_cmds,
+)
 from tui.commands.common import UserError, err_console
 
 app = typer.Typer(
@@ -46,7 +54,7 @@ def _root(
     """Engram: a coding agent that understands your whole repository."""
 
 
-for _group in (index_cmds, exec_cmd, memory_cmds, model_cmds, engine_cmds):
+for _group in (agent_cmds, undo_cmds, index_cmds, exec_cmd, memory_cmds, model_cmds, engine_cmds):
     _group.register(app)
 
 
