@@ -13,10 +13,12 @@ import typer
 from tui.commands import (
     agent_cmds,
     engine_cmds,
+    eval_cmds,
     exec_cmd,
     index_cmds,
     memory_cmds,
     model_cmds,
+    server_cmds,
     undo_cmds,
 )
 from tui.commands.common import UserError, err_console
@@ -54,7 +56,10 @@ def _root(
     """Engram: a coding agent that understands your whole repository."""
 
 
-for _group in (agent_cmds, undo_cmds, index_cmds, exec_cmd, memory_cmds, model_cmds, engine_cmds):
+for _group in (
+    agent_cmds, undo_cmds, index_cmds, exec_cmd, memory_cmds,
+    model_cmds, engine_cmds, server_cmds, eval_cmds,
+):
     _group.register(app)
 
 
