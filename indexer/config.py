@@ -22,3 +22,6 @@ class IndexSettings(BaseModel):
 
     workers: int = 0
     """Parser processes for a cold index; 0 means one per CPU core."""
+
+    lock_timeout_s: float = 5.0
+    """How long to wait for another process that is writing the index cache."""
