@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.memory.config import MemorySettings
+from agent.settings import AgentSettings
 from indexer.config import IndexSettings
 from indexer.workspace import STATE_DIR_NAME
 from runtime.llm.settings import ModelSettings
@@ -59,8 +60,13 @@ class EngramSettings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     """The per-project Engram memory."""
 
-    approval_policy: Literal["ask", "auto-edit", "full-auto", "read-only"] = "ask"
-    """When the agent must ask before editing files or running commands."""
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    """The agent loop: budgets, loop detection, context mode, tests."""
+
+    approval_policy: Literal["suggest", "auto-edit", "full-auto"] = "suggest"
+    """When the agent must ask: ``suggest`` before edits and commands, ``auto-edit`` before
+    commands only, ``full-auto`` never (commands still run sandboxed). Every automatic approval
+    is reported as an event."""
 
     @classmethod
     def settings_customise_sources(
