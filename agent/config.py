@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.mcp.settings import McpSettings
 from agent.memory.config import MemorySettings
 from agent.settings import AgentSettings
 from indexer.config import IndexSettings
@@ -62,6 +63,9 @@ class EngramSettings(BaseSettings):
 
     agent: AgentSettings = Field(default_factory=AgentSettings)
     """The agent loop: budgets, loop detection, context mode, tests."""
+
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    """MCP servers whose tools the agent may call (``[mcp.servers.NAME]``)."""
 
     approval_policy: Literal["suggest", "auto-edit", "full-auto"] = "suggest"
     """When the agent must ask: ``suggest`` before edits and commands, ``auto-edit`` before

@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per resource; ``agent.api.app`` mounts them under ``/v1``."""
