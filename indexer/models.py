@@ -156,3 +156,7 @@ class RepoMap:
 
 
 PackMode = Literal["full", "skeleton"]
+
+
+FORMATS: tuple[str, ...] = ("markdown", "xml", "json")
+"""Text formats a ``Pack`` renders to (json is ``to_dict`` serialized)."""

@@ -18,7 +18,6 @@ from indexer.models import PackMode
 from indexer.tokens import TokenCounter
 
 Format = Literal["markdown", "xml", "json"]
-FORMATS: tuple[str, ...] = ("markdown", "xml", "json")
 FULL_SHARE = 0.5
 """When not every outline fits, full text may use at most this share of the budget."""
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import (
@@ -20,7 +21,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from indexer import FORMATS, Index, IndexerError
+from indexer.errors import IndexerError
+from indexer.models import FORMATS
 from tui.commands.common import (
     console,
     err_console,
@@ -29,6 +31,9 @@ from tui.commands.common import (
     print_json,
     warn,
 )
+
+if TYPE_CHECKING:
+    from indexer.index import Index
 
 _PATH_OPTION = typer.Option(
     Path("."), "--path", "-C", help="Project folder (default: the current directory).",
@@ -41,6 +46,8 @@ _MAX_LISTED = 100
 @contextmanager
 def _opened(path: Path) -> Iterator[Index]:
     """The project's index, refreshed; every indexer failure becomes a one-line error."""
+    from indexer.index import Index  # the tokenizer and scipy load only when a command runs
+
     project = open_project(path)
     try:
         index = Index.open(project.root, project.settings.index)
