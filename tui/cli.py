@@ -12,6 +12,7 @@ import typer
 
 from tui.commands import (
     agent_cmds,
+    app_cmd,
     engine_cmds,
     eval_cmds,
     exec_cmd,
@@ -26,7 +27,7 @@ from tui.commands.common import UserError, err_console
 app = typer.Typer(
     name="engram",
     help="Engram: a coding agent that understands your whole repository.",
-    no_args_is_help=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -46,18 +47,26 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     show_version: bool = typer.Option(
         False, "--version", "-V", help="Print the version and exit.",
         callback=_print_version, is_eager=True,
     ),
 ) -> None:
-    """Engram: a coding agent that understands your whole repository."""
+    """Engram: a coding agent that understands your whole repository.
+
+    Run `engram` with no arguments inside a repository to open the app."""
+    if ctx.invoked_subcommand is None:
+        if not app_cmd.is_interactive():  # scripts and pipes get the help, as before
+            typer.echo(ctx.get_help())
+            raise typer.Exit()
+        app_cmd.open_app(".")
 
 
 for _group in (
-    agent_cmds, undo_cmds, index_cmds, exec_cmd, memory_cmds,
+    app_cmd, agent_cmds, undo_cmds, index_cmds, exec_cmd, memory_cmds,
     model_cmds, engine_cmds, server_cmds, eval_cmds,
 ):
     _group.register(app)

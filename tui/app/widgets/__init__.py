@@ -1,0 +1,1 @@
+"""The Engram app's widgets, one per module."""
