@@ -91,8 +91,10 @@ def register(app: typer.Typer) -> None:
         shell: bool = typer.Option(False, "--shell", help="Run CMD as one /bin/sh command line."),
         json_out: bool = typer.Option(False, "--json", help="Print the run's result as JSON."),
     ) -> None:
-        """Run a command in the project's sandbox; exits with its code, 124 on timeout,
-        137 when a limit killed it."""
+        """Run a command in the project's sandbox.
+
+        Exits with the command's code, 124 on timeout, 137 when a limit killed it.
+        """
         sandbox, _root = _open_sandbox(backend, network)
         _probe(sandbox)
         command: list[str] | str = " ".join(cmd) if shell else cmd
@@ -118,8 +120,11 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
         json_out: bool = typer.Option(False, "--json", help="Print the parsed report as JSON."),
     ) -> None:
-        """Run the project's tests (detected, or [sandbox] test_command) in the sandbox and
-        summarise failures; exits 0 when all passed, 1 otherwise."""
+        """Run the project's tests in the sandbox and summarise failures.
+
+        The command is detected from project files, or set as `test_command` under
+        `[sandbox]`. Exits 0 when all passed, 1 otherwise.
+        """
         sandbox, root = _open_sandbox(backend, False)
         runner = TestRunner(sandbox, root)
         try:
