@@ -12,29 +12,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-UNITTEST = "python -m unittest discover -s tests -t ."
+from tests.shop_fixture import SECRET_FILE, UNITTEST
+from tests.shop_fixture import SHOP_FILES as BASE_SHOP_FILES
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-SHOP_FILES: dict[str, str] = {
-    "shop/__init__.py": "",
-    "shop/prices.py": (
-        "def apply_discount(price, pct):\n"
-        "    \"\"\"Price after a discount of pct percent.\"\"\"\n"
-        "    return price * pct / 100\n"),
-    "shop/cart.py": (
-        "from shop.prices import apply_discount\n\n\n"
-        "def total(prices, pct):\n"
-        "    \"\"\"Sum of the discounted prices.\"\"\"\n"
-        "    return sum(apply_discount(p, pct) for p in prices[1:])\n"),
-    "tests/__init__.py": "",
-    "tests/test_cart.py": (
-        "import unittest\n\n"
-        "from shop.cart import total\n\n\n"
-        "class TotalTest(unittest.TestCase):\n"
-        "    def test_discounted_total(self):\n"
-        "        self.assertEqual(total([10.0, 20.0], 10), 27.0)\n"),
-    ".env": "API_TOKEN=do-not-leak\n",
-}
+SHOP_FILES: dict[str, str] = {**BASE_SHOP_FILES, **SECRET_FILE}
 
 PLAN = {"content": "1. Fix apply_discount in shop/prices.py.\n2. Fix total in shop/cart.py.\n3. Run the tests."}
 FIX = {"content": "Both bugs at once.\n\nshop/prices.py\n```python\n<<<<<<< SEARCH\n    return price * pct / 100\n"

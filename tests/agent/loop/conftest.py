@@ -10,34 +10,16 @@ from typing import Any
 
 import pytest
 
+from tests.shop_fixture import SECRET_FILE, UNITTEST
+from tests.shop_fixture import SHOP_FILES as BASE_SHOP_FILES
+
 from agent.config import EngramSettings, load_settings
 from agent.events import EventBase
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCRIPTS = FIXTURES / "scripts"
-UNITTEST = "python -m unittest discover -s tests -t ."
 
-SHOP_FILES: dict[str, str] = {
-    "shop/__init__.py": "",
-    "shop/prices.py": (
-        "def apply_discount(price, pct):\n"
-        "    \"\"\"Price after a discount of pct percent.\"\"\"\n"
-        "    return price * pct / 100\n"),
-    "shop/cart.py": (
-        "from shop.prices import apply_discount\n\n\n"
-        "def total(prices, pct):\n"
-        "    \"\"\"Sum of the discounted prices.\"\"\"\n"
-        "    return sum(apply_discount(p, pct) for p in prices[1:])\n"),
-    "tests/__init__.py": "",
-    "tests/test_cart.py": (
-        "import unittest\n\n"
-        "from shop.cart import total\n\n\n"
-        "class TotalTest(unittest.TestCase):\n"
-        "    def test_discounted_total(self):\n"
-        "        self.assertEqual(total([10.0, 20.0], 10), 27.0)\n"),
-    "notes.txt": "scratch notes\n",
-    ".env": "API_TOKEN=do-not-leak\n",
-}
+SHOP_FILES: dict[str, str] = {**BASE_SHOP_FILES, "notes.txt": "scratch notes\n", **SECRET_FILE}
 
 
 @pytest.fixture
