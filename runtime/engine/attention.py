@@ -1,8 +1,9 @@
 """Attention over the paged KV cache: gather a sequence's blocks, then PyTorch SDPA.
 
 Prefill of a fresh sequence attends to its own keys directly (causal SDPA, no gather);
-chunked prefill and decode gather keys from the block table. Block-sparse and fused paged
-kernels can replace :func:`paged_attention` without changes elsewhere.
+chunked prefill and decode gather keys from the block table. When a sparse policy is set and a
+sequence outgrows its token budget, :mod:`sparse_attention` takes over (top-k blocks + sinks +
+window); on CUDA with FP8 storage, decode runs the fused Triton kernel when it is available.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from runtime.engine.kv_cache import LayerKV
+from runtime.engine.block_select import SparseConfig
+from runtime.engine.kv_cache import LayerStorage
+from runtime.engine.sparse_attention import (
+    needs_sparse,
+    sparse_decode,
+    sparse_prefill_chunk,
+)
 
 
 @dataclass
@@ -31,14 +38,20 @@ class AttentionMetadata:
     """[B] ``context_lens`` on the device (decode masking)."""
     is_decode: bool
     """Every sequence has exactly one new token."""
+    sparse: SparseConfig | None = None
+    """Block-sparse policy for sequences longer than its budget; None: always dense."""
 
 
 def paged_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cache: LayerKV, meta: AttentionMetadata, scale: float
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cache: LayerStorage, meta: AttentionMetadata, scale: float
 ) -> torch.Tensor:
     """Write ``k``/``v`` [T, kv_heads, d] into the cache, return attention of ``q`` [T, heads, d]."""
     cache.write(k, v, meta.slot_mapping)
+    bs = cache.block_size
+    sparse = meta.sparse if cache.summary is not None else None
     if meta.is_decode:
+        if sparse is not None and needs_sparse(max(meta.context_lens), sparse, bs):
+            return sparse_decode(q, cache, meta.block_tables, meta.context_lens_t, scale, sparse)
         return _decode(q, cache, meta, scale)
     outs = []
     start = 0
@@ -47,8 +60,12 @@ def paged_attention(
         if ctx == qlen:  # the whole sequence is new: no need to read the cache back
             ki, vi = k[start : start + qlen], v[start : start + qlen]
             outs.append(_sdpa(qi, ki, vi, None, scale, causal=True))
+        elif sparse is not None and (
+            out := sparse_prefill_chunk(qi, cache, meta.block_tables[i], ctx, scale, sparse)
+        ) is not None:
+            outs.append(out)
         else:
-            nblocks = -(-ctx // cache.k.shape[1])
+            nblocks = -(-ctx // bs)
             ki, vi = cache.gather(meta.block_tables[i, :nblocks])
             ki, vi = ki[:ctx], vi[:ctx]
             # Query j sits at absolute position ctx - qlen + j and sees keys up to it.
@@ -69,7 +86,7 @@ def _sdpa(
     return out.squeeze(0).transpose(0, 1)
 
 
-def _decode(q: torch.Tensor, cache: LayerKV, meta: AttentionMetadata, scale: float) -> torch.Tensor:
+def _decode(q: torch.Tensor, cache: LayerStorage, meta: AttentionMetadata, scale: float) -> torch.Tensor:
     # Batched: gather every sequence's blocks (padded to the widest table), mask past each length.
     k, v = cache.gather(meta.block_tables)  # [B, S, kvh, d]
     positions = torch.arange(k.shape[1], device=q.device)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
 from runtime.engine.block_pool import BlockPool
 from runtime.engine.detok import IncrementalDetokenizer, StopStringMatcher
-from runtime.engine.errors import ContextLengthError, RequestError
-from runtime.engine.kv_cache import PagedKVCache
+from runtime.engine.errors import ContextLengthError, EngineError, RequestError
 from runtime.engine.kv_cache_manager import KVCacheManager
+from runtime.engine.kv_setup import build_kv
 from runtime.engine.loaded import LoadedModel
 from runtime.engine.request import Request, RequestOutput
 from runtime.engine.runner import ModelRunner
@@ -44,19 +46,19 @@ class Engine:
         self.tokenizer, self.chat_template, self.name = loaded.tokenizer, loaded.chat_template, loaded.name
         cfg = loaded.config
         bs = settings.block_size
-        per_block = PagedKVCache.bytes_per_block(cfg.num_layers, bs, cfg.num_kv_heads, cfg.head_dim, dtype)
-        num_blocks = self._num_blocks(per_block)
+        budget = settings.max_num_batched_tokens or (8192 if device.type == "cuda" else 512)
+        plan = build_kv(cfg, settings, device, dtype, budget)
+        num_blocks, self.sparse = plan.num_blocks, plan.sparse
         self.max_model_len = min(cfg.max_context, settings.max_model_len or cfg.max_context, num_blocks * bs)
         # One extra block is scratch space for padded rows; the pool never hands it out.
-        self.cache = PagedKVCache(cfg.num_layers, num_blocks + 1, bs, cfg.num_kv_heads, cfg.head_dim, dtype, device)
+        self.cache = plan.cache
         self.pool = BlockPool(num_blocks)
         self.kv = KVCacheManager(self.pool, bs, settings.enable_prefix_caching)
-        budget = settings.max_num_batched_tokens or (8192 if device.type == "cuda" else 512)
         self.scheduler = Scheduler(self.kv, settings.max_num_seqs, budget)
         self.runner = ModelRunner(
             loaded.model, self.cache, self.kv, device, scratch_block=num_blocks,
             max_blocks_per_seq=-(-self.max_model_len // bs), max_batch=settings.max_num_seqs,
-            cuda_graphs=settings.cuda_graphs,
+            cuda_graphs=settings.cuda_graphs, sparse=self.sparse,
         )
         self._ids = itertools.count()
         self._seed_source = torch.Generator().manual_seed(torch.initial_seed() % (2**63))
@@ -70,16 +72,6 @@ class Engine:
         device = resolve_device(settings.device)
         dtype = resolve_dtype(settings.dtype, device)
         return cls(load_model(ref, dtype, device), settings, device, dtype)
-
-    def _num_blocks(self, per_block: int) -> int:
-        s, bs = self.settings, self.settings.block_size
-        if s.kv_cache_tokens:
-            return max(1, s.kv_cache_tokens // bs)
-        ctx = min(self.loaded.config.max_context, s.max_model_len or self.loaded.config.max_context)
-        if self.device.type == "cuda":
-            free, _ = torch.cuda.mem_get_info(self.device)
-            return max(1, int(free * s.gpu_memory_utilization) // per_block)
-        return max(1, -(-2 * ctx // bs))
 
     # -- requests -------------------------------------------------------------------------
     def add_request(self, prompt: str | list[int], params: SamplingParams | None = None,
@@ -120,6 +112,31 @@ class Engine:
         self.scheduler.finish(req, "abort")
         return True
 
+    def suspend(self, request_id: str, path: Path | None = None) -> Path:
+        """Write a running request's KV and state to disk and free its blocks; return the file."""
+        from runtime.engine.sessions import suspend
+
+        return suspend(self, request_id, path or self.settings.disk_dir() / "sessions" / f"{request_id}.kv")
+
+    def resume(self, path: Path) -> str:
+        """Continue a suspended request from its file without recomputing its context; return its id."""
+        from runtime.engine.sessions import resume
+
+        return resume(self, path)
+
+    def kv_status(self) -> dict[str, Any]:
+        """KV storage and tier occupancy (for /health and /metrics)."""
+        out: dict[str, Any] = {
+            "kv_dtype": self.settings.kv_dtype, "kv_offload": self.settings.kv_offload,
+            "sparse_budget": self.settings.sparse_budget, "blocks_total": self.pool.num_blocks,
+            "blocks_free": self.pool.num_free, "block_size": self.cache.block_size,
+            "device_kv_bytes": self.cache.device_bytes(),
+        }
+        tiers = self.cache.tiers
+        if tiers is not None:
+            out.update(tiers.occupancy())
+        return out
+
     def has_unfinished(self) -> bool:
         return self.scheduler.has_work
 
@@ -135,7 +152,7 @@ class Engine:
             return []
         try:
             chunk_idx, logits = self.runner.execute(plan.chunks)
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
+        except (torch.OutOfMemoryError, RuntimeError, EngineError) as exc:
             return self._fail_step(plan.chunks, exc)
         outputs: list[RequestOutput] = []
         for chunk in plan.chunks:

@@ -14,7 +14,8 @@ import queue
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from runtime.engine.engine import Engine
 from runtime.engine.errors import EngineError
@@ -33,6 +34,8 @@ class LoopStats:
     total_blocks: int
     running: int
     waiting: int
+    kv: dict[str, Any] = field(default_factory=dict)
+    """:meth:`Engine.kv_status` at the same moment (tier occupancy, hit rate)."""
 
 
 class EngineLoop:
@@ -44,7 +47,7 @@ class EngineLoop:
         self._callbacks: dict[str, OutputCallback] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="engram-engine", daemon=True)
-        self.stats = LoopStats(engine.num_free_blocks, engine.pool.num_blocks, 0, 0)
+        self.stats = LoopStats(engine.num_free_blocks, engine.pool.num_blocks, 0, 0, engine.kv_status())
 
     def start(self) -> EngineLoop:
         self._thread.start()
@@ -153,4 +156,5 @@ class EngineLoop:
 
     def _publish(self) -> None:
         s = self.engine.scheduler
-        self.stats = LoopStats(self.engine.num_free_blocks, self.engine.pool.num_blocks, len(s.running), len(s.waiting))
+        self.stats = LoopStats(self.engine.num_free_blocks, self.engine.pool.num_blocks, len(s.running), len(s.waiting),
+                               self.engine.kv_status())

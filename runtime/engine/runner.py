@@ -1,7 +1,8 @@
 """Turns a scheduled step into tensors, runs the model, returns logits of the rows to sample.
 
 On CUDA, pure-decode steps are captured once per (batch, context) bucket as CUDA graphs and
-replayed; everything else (and every step on CPU) runs eagerly.
+replayed; everything else (and every step on CPU) runs eagerly. Steps that need host decisions
+(tier copies, block-sparse selection of a sequence past its budget) always run eagerly.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import logging
 import torch
 
 from runtime.engine.attention import AttentionMetadata
+from runtime.engine.block_select import SparseConfig
 from runtime.engine.kv_cache import PagedKVCache
 from runtime.engine.kv_cache_manager import KVCacheManager
 from runtime.engine.model import CausalLM
 from runtime.engine.scheduler import ScheduledChunk
+from runtime.engine.sparse_attention import needs_sparse
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +35,16 @@ class ModelRunner:
     def __init__(
         self, model: CausalLM, cache: PagedKVCache, kv: KVCacheManager, device: torch.device,
         scratch_block: int, max_blocks_per_seq: int, max_batch: int, cuda_graphs: bool,
+        sparse: SparseConfig | None = None,
     ) -> None:
         self.model, self.cache, self.kv, self.device = model, cache, kv, device
         self.scratch_block = scratch_block
         self.max_blocks_per_seq = max_blocks_per_seq
         self.max_batch = max_batch
-        self.use_graphs = cuda_graphs and device.type == "cuda"
+        self.use_graphs = cuda_graphs and device.type == "cuda" and cache.tiers is None
+        self.sparse = sparse
+        self.tokens_computed = 0
+        """Tokens run through the model so far (prefill and decode)."""
         self._graphs: dict[tuple[int, int], _DecodeGraph] = {}
 
     @torch.inference_mode()
@@ -63,7 +70,9 @@ class ModelRunner:
                 sample_chunks.append(ci)
         context_lens = [c.request.num_computed_tokens + c.num_tokens for c in chunks]
         is_decode = all(c.num_tokens == 1 for c in chunks)
-        if is_decode and self.use_graphs and len(chunks) <= self.max_batch:
+        self.tokens_computed += len(ids)
+        sparse_now = self.sparse is not None and needs_sparse(max(context_lens), self.sparse, bs)
+        if is_decode and self.use_graphs and not sparse_now and len(chunks) <= self.max_batch:
             try:
                 return sample_chunks, self._graph_decode(ids, positions, slots, tables, context_lens)
             except RuntimeError as exc:  # capture unsupported here: decode eagerly from now on
@@ -77,7 +86,7 @@ class ModelRunner:
             query_lens=[c.num_tokens for c in chunks], context_lens=context_lens,
             block_tables=block_tables.to(self.device),
             context_lens_t=torch.tensor(context_lens, dtype=torch.long, device=self.device),
-            is_decode=is_decode,
+            is_decode=is_decode, sparse=self.sparse,
         )
         hidden = self.model(
             torch.tensor(ids, dtype=torch.long, device=self.device),

@@ -47,6 +47,12 @@ class Scheduler:
         self.waiting.append(request)
         self._by_id[request.request_id] = request
 
+    def adopt(self, request: Request) -> None:
+        """Add a request whose KV blocks are already allocated and filled (a resumed session)."""
+        request.status = RequestStatus.RUNNING
+        self.running.append(request)
+        self._by_id[request.request_id] = request
+
     def get(self, request_id: str) -> Request | None:
         return self._by_id.get(request_id)
 

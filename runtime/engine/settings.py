@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from runtime.engine.errors import EngineError
 
@@ -32,7 +33,37 @@ class EngineSettings(BaseModel):
     enable_prefix_caching: bool = True
     """Share KV blocks between requests with a common prompt prefix."""
     cuda_graphs: bool = True
-    """Replay decode steps as CUDA graphs (GPU only)."""
+    """Replay decode steps as CUDA graphs (GPU only; off while blocks live in tiers or attention is sparse)."""
+    kv_dtype: Literal["bf16", "fp8"] = "bf16"
+    """KV storage: ``bf16`` keeps the model's dtype (float32 on CPU); ``fp8`` stores e4m3 with per-block, per-head scales."""
+    kv_offload: Literal["none", "cpu", "disk"] = "none"
+    """Where blocks live: all on the device (``none``), homed in host RAM (``cpu``) or in memory-mapped files
+    (``disk``) with the GPU caching the blocks in use."""
+    sparse_budget: int = Field(default=2048, ge=0)
+    """Tokens each query attends to once a sequence is longer (top-k blocks + sinks + window); 0: always dense."""
+    sparse_prefill_budget: int = Field(default=4096, ge=0)
+    """Old-context tokens each prefill query attends to beyond its dense band (at least the decode budget)."""
+    sparse_refine: int = Field(default=4, ge=1)
+    """Decode shortlists this many times the budget by Quest bound, then keeps the best by exact q.k (1: bound only)."""
+    sparse_sink_tokens: int = Field(default=16, ge=0)
+    """Leading tokens every query attends to."""
+    sparse_window_tokens: int = Field(default=256, ge=0)
+    """Recent tokens every query attends to (capped at a quarter of the budget)."""
+    gpu_kv_gib: float | None = Field(default=None, gt=0)
+    """GPU memory for KV in GiB: the GPU tier with offload, else a cap on the device cache (default: from free memory)."""
+    kv_disk_dir: Path | None = None
+    """Folder for ``--kv-offload disk`` mappings and suspended sessions (default ``~/.cache/engram/kv``)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> EngineSettings:
+        if self.block_size < 1:
+            raise ValueError("block_size must be at least 1")
+        if 0 < self.sparse_budget < 2 * self.block_size:
+            raise ValueError(f"sparse budget must be 0 (dense) or at least {2 * self.block_size} tokens (two blocks)")
+        return self
+
+    def disk_dir(self) -> Path:
+        return self.kv_disk_dir or Path.home() / ".cache" / "engram" / "kv"
 
 
 def resolve_device(name: str) -> torch.device:

@@ -13,19 +13,31 @@ model_app = typer.Typer(help="Local models on Engram's own engine: pull, list, s
                         no_args_is_help=True)
 
 
-def _settings(device: str, dtype: str, max_model_len: Optional[int], kv_cache_tokens: Optional[int]):  # noqa: ANN202
+def _settings(device: str, dtype: str, max_model_len: Optional[int], kv_cache_tokens: Optional[int],  # noqa: ANN202
+              **kv: object):
     from runtime.engine.settings import EngineSettings
 
     try:
-        return EngineSettings(device=device, dtype=dtype, max_model_len=max_model_len, kv_cache_tokens=kv_cache_tokens)
+        return EngineSettings(device=device, dtype=dtype, max_model_len=max_model_len, kv_cache_tokens=kv_cache_tokens,
+                              **{k: v for k, v in kv.items() if v is not None})
     except ValueError as exc:
-        fail(f"invalid engine option: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}")
+        if hasattr(exc, "errors") and exc.errors():
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            fail(f"invalid engine option{f' {where}' if where else ''}: {err['msg']}")
+        fail(f"invalid engine option: {exc}")
 
 
 _DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 _DTYPE = typer.Option("auto", "--dtype", help="auto, float32, bfloat16 or float16.")
 _MAX_LEN = typer.Option(None, "--max-model-len", help="Cap the context window (tokens).")
-_KV = typer.Option(None, "--kv-cache-tokens", help="KV cache capacity in tokens.")
+_KV = typer.Option(None, "--kv-cache-tokens", help="KV cache capacity in tokens (the host tier's when offloading).")
+_KV_DTYPE = typer.Option("bf16", "--kv-dtype", help="KV storage: bf16 (the model's dtype) or fp8 (e4m3 with scales).")
+_KV_OFFLOAD = typer.Option("none", "--kv-offload",
+                           help="Where KV blocks live: none (all on the device), cpu (host RAM, GPU caches the blocks "
+                                "in use) or disk (memory-mapped files).")
+_SPARSE = typer.Option(2048, "--sparse-budget", help="Tokens each query attends to in long contexts; 0: dense.")
+_GPU_KV = typer.Option(None, "--gpu-kv-gib", help="GPU memory for KV in GiB (the GPU tier when offloading).")
 
 
 @model_app.command("pull")
@@ -64,13 +76,15 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: Optional[int] = _MAX_LEN,
-    kv_cache_tokens: Optional[int] = _KV,
+    kv_cache_tokens: Optional[int] = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
+    sparse_budget: int = _SPARSE, gpu_kv_gib: Optional[float] = _GPU_KV,
 ) -> None:
-    """Serve MODEL as an OpenAI-compatible API (/v1/chat/completions, /v1/completions)."""
+    """Serve MODEL as an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /health, /metrics)."""
     from runtime.engine.errors import EngineError
     from runtime.engine.server import serve
 
-    settings = _settings(device, dtype, max_model_len, kv_cache_tokens)
+    settings = _settings(device, dtype, max_model_len, kv_cache_tokens, kv_dtype=kv_dtype, kv_offload=kv_offload,
+                         sparse_budget=sparse_budget, gpu_kv_gib=gpu_kv_gib)
     try:
         console.print(f"loading {model}; serving on http://{host}:{port}/v1", highlight=False)
         serve(model, host=host, port=port, settings=settings)
@@ -87,14 +101,16 @@ def generate_cmd(
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
     seed: Optional[int] = typer.Option(None, "--seed"),
     device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: Optional[int] = _MAX_LEN,
-    kv_cache_tokens: Optional[int] = _KV,
+    kv_cache_tokens: Optional[int] = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
+    sparse_budget: int = _SPARSE, gpu_kv_gib: Optional[float] = _GPU_KV,
 ) -> None:
     """Run one prompt through MODEL and stream the answer to stdout."""
     from runtime.engine.engine import Engine
     from runtime.engine.errors import EngineError
     from runtime.engine.sampling import SamplingParams
 
-    settings = _settings(device, dtype, max_model_len, kv_cache_tokens)
+    settings = _settings(device, dtype, max_model_len, kv_cache_tokens, kv_dtype=kv_dtype, kv_offload=kv_offload,
+                         sparse_budget=sparse_budget, gpu_kv_gib=gpu_kv_gib)
     try:
         engine = Engine.load(model, settings)
         text = engine.chat_template.render([{"role": "user", "content": prompt}]) if chat else prompt

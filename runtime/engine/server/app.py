@@ -1,4 +1,4 @@
-"""The FastAPI app: /health, /v1/models, /v1/chat/completions, /v1/completions."""
+"""The FastAPI app: /health, /metrics, /v1/models, /v1/chat/completions, /v1/completions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from runtime.engine.engine_loop import EngineLoop
 from runtime.engine.sampling import SamplingParams
-from runtime.engine.server.errors import error_body, generation_error, install_error_handlers
+from runtime.engine.server.errors import (
+    error_body,
+    generation_error,
+    install_error_handlers,
+)
+from runtime.engine.server.metrics import CONTENT_TYPE, make_registry, metrics_text
 from runtime.engine.server.schemas import ChatCompletionRequest, CompletionRequest
-from runtime.engine.tool_calls import ParsedToolCall, ToolCallStreamSplitter, tool_call_messages_for_template
+from runtime.engine.tool_calls import (
+    ParsedToolCall,
+    ToolCallStreamSplitter,
+    tool_call_messages_for_template,
+)
 
 
 def _sse(data: dict[str, Any] | str) -> str:
@@ -42,7 +51,13 @@ def create_app(loop: EngineLoop, model_name: str | None = None, default_max_toke
     async def health() -> dict[str, Any]:
         s = loop.stats
         return {"status": "ok", "model": name, "kv_blocks_free": s.free_blocks, "kv_blocks_total": s.total_blocks,
-                "running": s.running, "waiting": s.waiting}
+                "running": s.running, "waiting": s.waiting, "kv": s.kv}
+
+    registry = make_registry(loop)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(metrics_text(registry), media_type=CONTENT_TYPE)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
