@@ -10,7 +10,8 @@ import pytest
 from evals.errors import EvalError
 from evals.swebench.dataset import load_dataset, select
 
-SHARED = Path("/work/shared/swebench")
+# ../shared/ lies beside the checkout, on developer machines and in CI alike.
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "swebench"
 ROW = {"instance_id": "o__r-1", "repo": "o/r", "base_commit": "abc", "problem_statement": "bug",
        "patch": "diff", "test_patch": "diff --git a/t.py b/t.py\n", "version": "1.0",
        "FAIL_TO_PASS": '["t.py::test_a"]', "PASS_TO_PASS": "[]"}

@@ -8,7 +8,8 @@ from pathlib import Path
 from evals.swebench.dataset import Instance
 from evals.swebench.environment import FALLBACK_TEST_CMD, plan_environment
 
-SHARED = Path("/work/shared/swebench/verified_mini50.jsonl")
+# ../shared/ lies beside the checkout, on developer machines and in CI alike.
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "swebench" / "verified_mini50.jsonl"
 
 
 def _inst(**kw: object) -> Instance:
