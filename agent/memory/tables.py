@@ -27,10 +27,17 @@ def settings_fingerprint(settings: MemorySettings) -> str:
             f"-b{settings.buckets_per_ngram:g}-w{weights}")
 
 
+# A small memory has no evidence of which n-grams are common: without a prior, every n-gram
+# of a one-entry memory has df == N and a near-zero weight, so nothing passes the gate.
+# The prior counts as that many background entries that lack the n-gram; at the sizes where
+# rarity is measurable it is negligible.
+_PRIOR_ROWS = 50
+
+
 def idf(df: np.ndarray, n_rows: int) -> np.ndarray:
     """BM25's inverse document frequency, kept positive (count-min may overestimate df)."""
     df = np.clip(np.asarray(df, dtype=np.float64), 0.0, max(n_rows, 0))
-    return np.log1p((n_rows - df + 0.5) / (df + 0.5))
+    return np.log1p((n_rows + _PRIOR_ROWS - df + 0.5) / (df + 0.5))
 
 
 @dataclass
