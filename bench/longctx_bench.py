@@ -94,6 +94,8 @@ def main() -> None:
     ap.add_argument("--kv-offload", default="cpu", choices=["none", "cpu", "disk"])
     ap.add_argument("--sparse-budget", type=int)
     ap.add_argument("--gpu-kv-gib", type=float)
+    ap.add_argument("--sparse-refine", type=int, default=2, help="Shortlist factor of sparse decode.")
+    ap.add_argument("--sparse-prefill-budget", type=int, help="Default: the engine's (4096); --small: the budget.")
     ap.add_argument("--block-size", type=int, default=16)
     ap.add_argument("--skip-transformers", action="store_true")
     args = ap.parse_args()
@@ -109,11 +111,14 @@ def main() -> None:
     hf_kv_bytes_per_token = 2 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * elt
     summary_bytes_per_token = hf_kv_bytes_per_token / args.block_size  # min + max per block = 2 tokens' worth
     for ctx in contexts:
-        # GPU tier default: the block summaries plus 2.5 GiB of block slots (a few thousand blocks per layer).
-        gib = args.gpu_kv_gib or (0.003 if args.small else summary_bytes_per_token * ctx / 2**30 + 2.5)
+        # GPU tier default: the block summaries plus 2.5 GiB of block slots (a few thousand blocks per layer),
+        # which holds a refine-2 shortlist of a 2048-token budget for all 8 KV heads (refine 8 needs ~8 GiB).
+        gib = args.gpu_kv_gib or (0.004 if args.small else summary_bytes_per_token * ctx / 2**30 + 2.5)
         settings: dict[str, Any] = {"kv_dtype": args.kv_dtype, "kv_offload": args.kv_offload, "sparse_budget": budget,
                                     "gpu_kv_gib": gib if args.kv_offload != "none" else args.gpu_kv_gib,
-                                    "block_size": args.block_size}
+                                    "block_size": args.block_size,
+                                    "sparse_refine": args.sparse_refine,
+                                    "sparse_prefill_budget": args.sparse_prefill_budget or (budget if args.small else 4096)}
         if args.small:
             settings["max_num_batched_tokens"] = 512
         common = {"bench": "longctx", "device": torch.cuda.get_device_name() if gpu else "cpu", "shape": shape_name,

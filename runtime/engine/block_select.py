@@ -24,7 +24,7 @@ class SparseConfig:
     """Most recent tokens always attended; capped at a quarter of the budget."""
     query_block: int = 64
     """Prefill queries that share one block selection."""
-    refine: int = 4
+    refine: int = 8
     """Decode: Quest bounds shortlist ``refine`` x the budget's blocks, exact q.k scores pick the final ones."""
     prefill_budget_tokens: int = 4096
     """Tokens a prefill query attends to besides its own chunk (sinks, window, selected); at least ``budget_tokens``."""

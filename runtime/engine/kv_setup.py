@@ -59,7 +59,7 @@ def build_kv(cfg: ModelConfig, settings: EngineSettings, device: torch.device, d
         if slots < needed:
             raise EngineError(
                 f"--gpu-kv-gib {settings.gpu_kv_gib:g} holds {max(slots, 0)} KV blocks per layer; these settings need "
-                f"at least {needed} ({(needed * storage + summaries) / _GIB:.2f} GiB); raise it or lower --sparse-budget"
+                f"at least {needed} ({(needed * storage + summaries) / _GIB:.3g} GiB); raise it or lower --sparse-budget"
             )
     elif device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)

@@ -43,7 +43,7 @@ class EngineSettings(BaseModel):
     """Tokens each query attends to once a sequence is longer (top-k blocks + sinks + window); 0: always dense."""
     sparse_prefill_budget: int = Field(default=4096, ge=0)
     """Old-context tokens each prefill query attends to beyond its dense band (at least the decode budget)."""
-    sparse_refine: int = Field(default=4, ge=1)
+    sparse_refine: int = Field(default=8, ge=1)
     """Decode shortlists this many times the budget by Quest bound, then keeps the best by exact q.k (1: bound only)."""
     sparse_sink_tokens: int = Field(default=16, ge=0)
     """Leading tokens every query attends to."""

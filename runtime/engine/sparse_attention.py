@@ -1,14 +1,15 @@
 """Block-sparse attention over the paged cache: decode steps and chunks of a long prefill.
 
 Decode: each sequence's blocks are scored against its query per KV head (Quest bounds from
-:mod:`block_summary`), the top blocks within the token budget are gathered per head (plus sinks
-and the local window) and attended with a validity mask. Prefill chunk: dense causal attention
+:mod:`block_summary`), a shortlist of ``refine`` x the budget is rescored exactly, and the best
+blocks within the token budget are gathered per head (plus sinks and the local window) and
+attended with a validity mask. Prefill chunk: dense causal attention
 to a local band (the chunk and the window before it), plus the same selection over the older
 context, chosen per block of queries (64 by default) by the highest bound any of its queries
 gives; so a long prefill reads a bounded amount of old KV per query block instead of all of it.
 Prefill queries get their own, larger budget (``prefill_budget_tokens``, 4096 by default):
-with the decode budget of 512 in prefill too, passkey retrieval fell from 100/100/100/90% (dense)
-to 100/80/40/0% at 512/1K/2K/4K tokens, while sparse decode alone kept it.
+with the decode budget of 512 in prefill too (and bound-only decode), passkey retrieval fell
+from 100/100/100/90% (dense) to 100/80/40/0% at 512/1K/2K/4K tokens (bench/results/longctx.md).
 
 Why per query block and not one choice per chunk: the last prompt tokens produce the first
 answer token, and a choice averaged over a 512-token chunk (tried first: mean-pooled queries)
