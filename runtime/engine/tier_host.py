@@ -6,9 +6,8 @@ mapping, and only the blocks the GPU cache misses are ever read.
 
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
-import weakref
 from pathlib import Path
 
 import torch
@@ -19,13 +18,9 @@ class HostAllocator:
 
     def __init__(self, pin: bool, directory: Path | None = None) -> None:
         self.pin = pin and torch.cuda.is_available()
-        self.directory: Path | None = None
+        self.directory = directory
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
-            self.directory = Path(tempfile.mkdtemp(prefix="kv-", dir=directory))
-            # The mapping files are scratch: they go when the allocator does (or at exit).
-            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.directory), True)
-        self._count = 0
         self.bytes_allocated = 0
 
     def zeros(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -37,14 +32,13 @@ class HostAllocator:
         self.bytes_allocated += nbytes
         if self.directory is None:
             return torch.zeros(shape, dtype=dtype, pin_memory=self.pin)
-        path = self.directory / f"t{self._count}.bin"
-        self._count += 1
-        with open(path, "wb") as f:  # a sparse file: disk blocks are only used once written
-            f.truncate(max(nbytes, 1))
-        raw = torch.from_file(str(path), shared=True, size=max(nbytes, 1), dtype=torch.uint8)
+        fd, name = tempfile.mkstemp(prefix="kv-", suffix=".bin", dir=self.directory)
+        try:
+            os.ftruncate(fd, max(nbytes, 1))  # a sparse file: disk blocks are only used once written
+            raw = torch.from_file(name, shared=True, size=max(nbytes, 1), dtype=torch.uint8)
+        finally:
+            os.close(fd)
+            # The mapping keeps the data reachable; unlinking now means no file outlives the
+            # process, however it ends (uvicorn re-raises SIGTERM, which skips atexit hooks).
+            os.unlink(name)
         return raw[:nbytes].view(dtype).view(shape)
-
-    def close(self) -> None:
-        """Delete the mapping files now (tensors that view them must no longer be used)."""
-        if self.directory is not None:
-            self._cleanup()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
@@ -13,7 +12,7 @@ model_app = typer.Typer(help="Local models on Engram's own engine: pull, list, s
                         no_args_is_help=True)
 
 
-def _settings(device: str, dtype: str, max_model_len: Optional[int], kv_cache_tokens: Optional[int],  # noqa: ANN202
+def _settings(device: str, dtype: str, max_model_len: int | None, kv_cache_tokens: int | None,
               **kv: object):
     from runtime.engine.settings import EngineSettings
 
@@ -75,9 +74,9 @@ def serve_cmd(
     model: str = typer.Argument(..., help="GGUF file, Hugging Face folder, or pulled model name."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: Optional[int] = _MAX_LEN,
-    kv_cache_tokens: Optional[int] = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
-    sparse_budget: int = _SPARSE, gpu_kv_gib: Optional[float] = _GPU_KV,
+    device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: int | None = _MAX_LEN,
+    kv_cache_tokens: int | None = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
+    sparse_budget: int = _SPARSE, gpu_kv_gib: float | None = _GPU_KV,
 ) -> None:
     """Serve MODEL as an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /health, /metrics)."""
     from runtime.engine.errors import EngineError
@@ -99,10 +98,10 @@ def generate_cmd(
     chat: bool = typer.Option(True, "--chat/--raw", help="Wrap PROMPT in the chat template, or complete it as is."),
     max_tokens: int = typer.Option(256, "--max-tokens", min=1),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: Optional[int] = _MAX_LEN,
-    kv_cache_tokens: Optional[int] = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
-    sparse_budget: int = _SPARSE, gpu_kv_gib: Optional[float] = _GPU_KV,
+    seed: int | None = typer.Option(None, "--seed"),
+    device: str = _DEVICE, dtype: str = _DTYPE, max_model_len: int | None = _MAX_LEN,
+    kv_cache_tokens: int | None = _KV, kv_dtype: str = _KV_DTYPE, kv_offload: str = _KV_OFFLOAD,
+    sparse_budget: int = _SPARSE, gpu_kv_gib: float | None = _GPU_KV,
 ) -> None:
     """Run one prompt through MODEL and stream the answer to stdout."""
     from runtime.engine.engine import Engine
