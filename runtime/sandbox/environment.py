@@ -36,6 +36,8 @@ def scrubbed_env(
         "SHELL": "/bin/sh",
         # lines reach on_output while the command runs, not when its buffer fills
         "PYTHONUNBUFFERED": "1",
+        # a test run must not leave __pycache__ folders in the user's tree (nor in undo points)
+        "PYTHONDONTWRITEBYTECODE": "1",
     })
     env.setdefault("LANG", "C.UTF-8")
     if overrides:

@@ -125,6 +125,13 @@ def test_environment_is_scrubbed(workdir: Path, any_sandbox: Sandbox,
     assert "ENGRAM_TEST_PASSTHROUGH=visible" in allowing.run(["env"], cwd=workdir).stdout
 
 
+def test_python_runs_leave_no_bytecode_in_the_tree(workdir: Path, any_sandbox: Sandbox) -> None:
+    (workdir / "helper.py").write_text("VALUE = 42\n")
+    res = any_sandbox.run([PY, "-c", "import helper; print(helper.VALUE)"], cwd=workdir)
+    assert res.ok and "42" in res.stdout
+    assert not (workdir / "__pycache__").exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="checks what uid 0 can do inside")
 def test_root_inside_has_no_capabilities_and_cannot_change_the_kernel(
         bwrap_sandbox: Sandbox, workdir: Path, tight: Limits) -> None:
