@@ -13,7 +13,7 @@ _EVENTS = (
     "ApprovalGiven", "ApprovalRequested", "AssistantMessage", "CommandFinished", "ContextReady",
     "EditSetApplied", "EditSetFailed", "EditSetProposed", "Event", "EventBase", "FileDiff",
     "MessageDelta", "Notice", "PlanReady", "SessionFinished", "SessionStarted",
-    "TestRunFinished", "TokenUsage", "ToolCallFinished", "ToolCallStarted", "parse_event",
+    "TestOutput", "TestRunFinished", "TokenUsage", "ToolCallFinished", "ToolCallStarted", "parse_event",
 )
 _EXPORTS: dict[str, str] = {
     "Session": "agent.session",
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from agent.events import (
         ApprovalGiven, ApprovalRequested, AssistantMessage, CommandFinished, ContextReady,
         EditSetApplied, EditSetFailed, EditSetProposed, Event, EventBase, FileDiff, MessageDelta,
-        Notice, PlanReady, SessionFinished, SessionStarted, TestRunFinished, TokenUsage,
-        ToolCallFinished, ToolCallStarted, parse_event,
+        Notice, PlanReady, SessionFinished, SessionStarted, TestOutput, TestRunFinished,
+        TokenUsage, ToolCallFinished, ToolCallStarted, parse_event,
     )
     from agent.session import Session
     from agent.session_setup import SessionError

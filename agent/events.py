@@ -51,6 +51,8 @@ class ContextReady(EventBase):
     memories: int
     conventions: int
     window: int
+    pinned: list[str] = Field(default_factory=list)
+    """Files the user pinned that are shown in full in every prompt (bad pins left out)."""
 
 
 class MessageDelta(EventBase):
@@ -133,6 +135,9 @@ class ApprovalRequested(EventBase):
     summary: str
     detail: str = ""
     """The diff of an edit set, the command line of a command."""
+    edit_set_id: str = ""
+    """For kind ``edit``: the ``EditSetProposed`` this asks about (its hunks can be rejected
+    one by one, see ``Session.answer_approval``)."""
 
 
 class ApprovalGiven(EventBase):
@@ -145,6 +150,21 @@ class ApprovalGiven(EventBase):
     by: Literal["user", "policy"]
     policy: str
     note: str = ""
+    rejected_hunks: dict[str, list[int]] = Field(default_factory=dict)
+    """Hunks of an approved edit set the user left out: path -> indices into
+    ``agent.edits.hunks.split_hunks`` of that file's ``FileDiff.diff``."""
+
+
+class TestOutput(EventBase):
+    """Lines a running test command printed, in batches, before its ``TestRunFinished``."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    type: Literal["test_output"] = "test_output"
+    command: str
+    scope: Literal["targeted", "suite"]
+    lines: list[str]
+    """stdout and stderr lines in arrival order, without trailing newlines."""
 
 
 class TestRunFinished(EventBase):
@@ -212,7 +232,7 @@ class SessionFinished(EventBase):
 Event = Annotated[
     SessionStarted | ContextReady | MessageDelta | AssistantMessage | PlanReady
     | ToolCallStarted | ToolCallFinished | EditSetProposed | EditSetApplied | EditSetFailed
-    | ApprovalRequested | ApprovalGiven | TestRunFinished | CommandFinished | TokenUsage
+    | ApprovalRequested | ApprovalGiven | TestOutput | TestRunFinished | CommandFinished | TokenUsage
     | Notice | SessionFinished,
     Field(discriminator="type"),
 ]

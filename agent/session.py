@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from agent.events import (
 )
 from agent.gitops import GitError, prepare_branch
 from agent.graph import build_graph, initial_state
-from agent.policy import ApprovalPolicy, PolicyError, check_policy
+from agent.policy import ApprovalPolicy, PolicyError, check_policy, needs_approval
+from agent.session_hunks import checked_rejections, covers_every_hunk
 from agent.session_setup import SessionError, open_deps
 from indexer.workspace import state_dir
 
@@ -58,7 +59,8 @@ class Session:
         self.settings = settings.model_copy(update={"agent": agent})
         self.chat_model = chat_model
         try:
-            self.policy: ApprovalPolicy = check_policy(policy or settings.approval_policy)
+            self._policy_override: ApprovalPolicy | None = check_policy(policy) if policy else None
+            self.policy: ApprovalPolicy = self._policy_override or check_policy(settings.approval_policy)
         except PolicyError as exc:
             raise SessionError(str(exc)) from None
         self.branch = branch
@@ -66,13 +68,20 @@ class Session:
         self.wait_for_approval = wait_for_approval
         self.session_id: str | None = None
         self._answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._requests: dict[str, ApprovalRequested] = {}
+        self._hunks: dict[str, dict[str, int]] = {}
         self._seq = 0
         self._paused = False
 
     # -- public API --------------------------------------------------------------------------
 
-    async def run(self, task: str, *, session_id: str | None = None) -> AsyncIterator[EventBase]:
-        """Start ``task``; yields events until it finishes, pauses or fails."""
+    async def run(self, task: str, *, session_id: str | None = None,
+                  pinned: Sequence[str] = ()) -> AsyncIterator[EventBase]:
+        """Start ``task``; yields events until it finishes, pauses or fails.
+
+        ``pinned``: files (repository-relative, or absolute inside it) shown to the model in
+        full in every prompt of the task; one that cannot be pinned is skipped with a warning
+        ``Notice``. They are checkpointed, so ``resume`` keeps them."""
         if not task.strip():
             raise SessionError("the task is empty; say what to change")
         sid = session_id or uuid.uuid4().hex[:12]
@@ -81,22 +90,40 @@ class Session:
                 prepare_branch(self.root, self.branch)
             except GitError as exc:
                 raise SessionError(str(exc)) from None
-        state = initial_state(sid, task.strip(), self.policy, self.branch, self.commit)
+        state = initial_state(sid, task.strip(), self.policy, self.branch, self.commit,
+                              [str(p) for p in pinned])
         async for event in self._drive(sid, state, task=task.strip(), resumed=False):
             yield event
 
     async def resume(self, session_id: str) -> AsyncIterator[EventBase]:
-        """Continue a session from its last checkpoint (a waiting approval is asked again)."""
+        """Continue a session from its last checkpoint (a waiting approval is asked again).
+
+        The session keeps the policy it started with, unless this ``Session`` was given one
+        explicitly: that one replaces it from now on."""
         async for event in self._drive(session_id, None, task="", resumed=True):
             yield event
 
-    def answer_approval(self, request_id: str, approved: bool, note: str = "") -> None:
-        """Answer the approval the run is waiting for; the event stream then continues."""
+    def answer_approval(self, request_id: str, approved: bool, note: str = "", *,
+                        rejected_hunks: Mapping[str, Sequence[int]] | None = None) -> None:
+        """Answer the approval the run is waiting for; the event stream then continues.
+
+        ``rejected_hunks`` (edit sets only): path -> indices of hunks of that file's
+        ``FileDiff.diff`` (see ``agent.edits.hunks.split_hunks``) to leave out of an approved
+        set; the model is told which. A file whose hunks are all rejected is not touched;
+        rejecting every hunk of every file declines the set. Unknown paths or indices raise
+        ``SessionError``."""
         future = self._answers.get(request_id)
         if future is None or future.done():
             waiting = ", ".join(k for k, f in self._answers.items() if not f.done()) or "none"
             raise SessionError(f"no approval {request_id!r} is waiting (waiting: {waiting})")
-        value = {"approved": bool(approved), "note": note}
+        value: dict[str, Any] = {"approved": bool(approved), "note": note}
+        if rejected_hunks:
+            rejected = checked_rejections(self._requests[request_id], self._hunks.get(request_id, {}),
+                                          rejected_hunks)
+            value["rejected_hunks"] = rejected
+            if approved and covers_every_hunk(self._hunks.get(request_id, {}), rejected):
+                value["approved"] = False
+                value["note"] = note or "the user rejected every hunk"
         future.get_loop().call_soon_threadsafe(_settle, future, value)
 
     # -- the driver --------------------------------------------------------------------------
@@ -107,7 +134,8 @@ class Session:
         self._seq = 0
         async with contextlib.AsyncExitStack() as stack:
             # On this thread: the index's SQLite connection must be used where it was opened.
-            deps = open_deps(self.root, self.settings, self.chat_model, stack, sid)
+            deps = open_deps(self.root, self.settings, self.chat_model, stack, sid,
+                             policy_override=self._policy_override)
             saver = await self._checkpointer(stack)
             graph = build_graph(deps, saver)
             config: dict[str, Any] = {
@@ -119,16 +147,24 @@ class Session:
             policy = self.policy
             if resumed:
                 snapshot = await graph.aget_state(config)
-                if not snapshot.values:
+                values = snapshot.values or await _start_input(saver, config)
+                if not values.get("task"):
                     raise SessionError(f"no session {sid!r} in {self.root / '.engram' / SESSIONS_FILE}")
-                task, policy = snapshot.values.get("task", ""), snapshot.values.get("policy", policy)
+                task = values["task"]
+                policy = self._policy_override or values.get("policy") or policy
                 self.policy = policy
-                if not snapshot.next:
-                    yield self._stamp(_finished(snapshot.values))
+                if snapshot.next:
+                    inp = None
+                    if snapshot.interrupts:
+                        waiting = snapshot.interrupts[0].value
+                        if not needs_approval(policy, waiting.get("kind", "edit")):
+                            waiting = None  # the new policy rules on it when the node runs again
+                elif values.get("status"):  # it reached finish: report how it ended
+                    yield self._stamp(_finished(values))
                     return
-                inp = None
-                if snapshot.interrupts:
-                    waiting = snapshot.interrupts[0].value
+                else:  # killed before its first node finished: start over from its input
+                    inp = initial_state(sid, task, policy, values.get("branch"),
+                                        bool(values.get("commit")), values.get("pinned") or [])
             yield self._stamp(SessionStarted(task=task, root=str(self.root), model=deps.model_name,
                                              policy=policy, resumed=resumed))
             try:
@@ -163,8 +199,12 @@ class Session:
                         pending_interrupt = chunk["__interrupt__"][0].value
                 if pending_interrupt is None:
                     return
-            request = ApprovalRequested(**pending_interrupt)
+            payload = dict(pending_interrupt)
+            hunks = payload.pop("hunks", None) or {}
+            request = ApprovalRequested(**payload)
             pending_interrupt = None
+            self._requests[request.request_id] = request
+            self._hunks[request.request_id] = hunks
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._answers[request.request_id] = future
             yield self._stamp(request)
@@ -176,9 +216,12 @@ class Session:
                 return
             answer = await future
             self._answers.pop(request.request_id, None)
+            self._requests.pop(request.request_id, None)
+            self._hunks.pop(request.request_id, None)
             yield self._stamp(ApprovalGiven(request_id=request.request_id, kind=request.kind,
                                             approved=answer["approved"], by="user",
-                                            policy=self.policy, note=answer.get("note", "")))
+                                            policy=self.policy, note=answer.get("note", ""),
+                                            rejected_hunks=answer.get("rejected_hunks") or {}))
             inp = Command(resume=answer)
 
     async def _checkpointer(self, stack: contextlib.AsyncExitStack) -> AsyncSqliteSaver:
@@ -204,6 +247,13 @@ async def load_checkpoint(root: Path | str, session_id: str) -> dict[str, Any] |
     async with aiosqlite.connect(str(path)) as conn:
         saved = await AsyncSqliteSaver(conn).aget_tuple({"configurable": {"thread_id": session_id}})
     return None if saved is None else dict(saved.checkpoint.get("channel_values", {}))
+
+
+async def _start_input(saver: AsyncSqliteSaver, config: Any) -> dict[str, Any]:
+    """The input a run started with, from its first checkpoint (``{}`` when there is none)."""
+    saved = await saver.aget_tuple(config)
+    start = None if saved is None else saved.checkpoint.get("channel_values", {}).get("__start__")
+    return start if isinstance(start, dict) else {}
 
 
 def _settle(future: asyncio.Future[dict[str, Any]], value: dict[str, Any]) -> None:

@@ -52,7 +52,8 @@ def _model(settings: EngramSettings,
 
 
 def open_deps(root: Path, settings: EngramSettings, chat_model: BaseChatModel | None,
-              stack: contextlib.AsyncExitStack, session_id: str) -> LoopDeps:
+              stack: contextlib.AsyncExitStack, session_id: str, *,
+              policy_override: str | None = None) -> LoopDeps:
     """Open everything a run needs; ``stack`` closes it. Problems become ``SessionError``."""
     chat, name, window, prices = _model(settings, chat_model)
     try:
@@ -84,4 +85,4 @@ def open_deps(root: Path, settings: EngramSettings, chat_model: BaseChatModel | 
         secret_patterns=secrets, recall_tokens=settings.memory.recall_budget_tokens,
         reads=ReadTools(root, index, SecretFilter(secrets)),
         tests=TestRuns(TestRunner(sandbox, root), agent.test_excerpt_chars, agent.test_timeout_s),
-        session_id=session_id)
+        session_id=session_id, policy_override=policy_override)

@@ -34,6 +34,7 @@ from runtime.llm import ReplayChatModel, load_script  # noqa: E402
 from tests.agent.loop.conftest import SCRIPTS, SHOP_FILES, UNITTEST  # noqa: E402
 
 TARGET_MS = 50.0
+PINNED = ("lib/indexer/pack.py", "lib/indexer/models.py")
 
 
 class TimedReplay(ReplayChatModel):
@@ -69,7 +70,7 @@ def make_repo(name: str, with_library: bool) -> Path:
     return root
 
 
-async def one_run(repo: Path, mode: str) -> dict[str, Any]:
+async def one_run(repo: Path, mode: str, pinned: tuple[str, ...] = ()) -> dict[str, Any]:
     base = load_settings(None)
     settings = base.model_copy(update={
         "sandbox": base.sandbox.model_copy(update={"test_command": UNITTEST}),
@@ -78,30 +79,40 @@ async def one_run(repo: Path, mode: str) -> dict[str, Any]:
     })
     model = TimedReplay(steps=load_script(SCRIPTS / "two_file_fix.jsonl"))
     test_seconds = 0.0
-    original = TestRuns.run
+    original = TestRuns._run  # every test run (targeted and suite), with its live output
 
-    async def timed(self: TestRuns, ids: list[str], scope: Any) -> Any:
+    async def timed(self: TestRuns, *args: Any, **kwargs: Any) -> Any:
         nonlocal test_seconds
         start = time.perf_counter()
         try:
-            return await original(self, ids, scope)
+            return await original(self, *args, **kwargs)
         finally:
             test_seconds += time.perf_counter() - start
 
-    TestRuns.run = timed  # type: ignore[method-assign]
+    TestRuns._run = timed  # type: ignore[method-assign]
     try:
         start = time.perf_counter()
         events = [e async for e in Session(repo, settings, chat_model=model, policy="full-auto")
-                  .run("test_discounted_total fails; fix the discounted total")]
+                  .run("test_discounted_total fails; fix the discounted total", pinned=pinned)]
         wall = time.perf_counter() - start
     finally:
-        TestRuns.run = original  # type: ignore[method-assign]
+        TestRuns._run = original  # type: ignore[method-assign]
     final = events[-1]
     subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
     prompt_tokens = sum(e.prompt_tokens for e in events if e.type == "usage")
+    ready = next(e for e in events if e.type == "context_ready")
     return {"wall_s": wall, "setup_s": model.first_call_at - start, "model_s": model.model_seconds, "test_s": test_seconds,
             "steps": final.steps, "status": final.status, "prompt_tokens": prompt_tokens,
-            "context_mode": next(e.mode for e in events if e.type == "context_ready")}
+            "context_mode": ready.mode, "pinned": ready.pinned,
+            "test_output_lines": sum(len(e.lines) for e in events if e.type == "test_output")}
+
+
+def overhead_ms(run: dict[str, Any]) -> float:
+    """The loop's own time per step: wall time less setup, model and test time.
+
+    Session setup (open index, memory, undo store, sandbox probe, checkpointer, gather
+    context) happens once per task: it is reported apart from the steps."""
+    return (run["wall_s"] - run["setup_s"] - run["model_s"] - run["test_s"]) * 1000 / run["steps"]
 
 
 def bare_stream_ms() -> float:
@@ -129,10 +140,7 @@ def main() -> None:
             # the first run builds the index cache (cold); later ones reuse it (warm)
             for label, sample in (("cold", runs[:1]), ("warm", runs[1:] or runs[:1])):
                 best = min(sample, key=lambda r: r["wall_s"])
-                # session setup (open index, memory, undo store, sandbox probe, checkpointer,
-                # gather context) happens once per task: reported apart from the steps
-                own_ms = (best["wall_s"] - best["setup_s"] - best["model_s"] - best["test_s"]) \
-                    * 1000 / best["steps"]
+                own_ms = overhead_ms(best)
                 print(json.dumps({
                     "bench": "agent", "fixture": fixture, "mode": mode, "index": label,
                     "measure": "overhead_ms_per_step_excl_model_tests_setup",
@@ -149,6 +157,16 @@ def main() -> None:
                               "measure": "prompt_tokens_per_task", "value": tokens[mode]}))
         print(json.dumps({"bench": "agent", "fixture": fixture, "measure": "tokens_ratio",
                           "navigator_over_whole_repo": round(tokens["navigator"] / tokens["whole-repo"], 3)}))
+        if library:  # pinned files are read at every model call: their cost per step
+            runs = [asyncio.run(one_run(repo, "navigator", PINNED)) for _ in range(args.runs)]
+            best = min(runs, key=lambda r: r["wall_s"])
+            print(json.dumps({
+                "bench": "agent", "fixture": fixture, "mode": "navigator", "index": "warm",
+                "pinned": best["pinned"], "measure": "overhead_ms_per_step_with_pinned_files",
+                "value": round(overhead_ms(best), 1), "target_ms": TARGET_MS,
+                "baseline": "navigator warm without pins (above)", "steps": best["steps"],
+                "status": best["status"], "prompt_tokens_per_task": runs[-1]["prompt_tokens"],
+                "test_output_lines": best["test_output_lines"]}))
         shutil.rmtree(repo.parent, ignore_errors=True)
 
 

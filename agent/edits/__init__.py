@@ -3,7 +3,8 @@
 ``parse_edit_blocks(text)`` reads search/replace blocks; ``resolve_edits(root, blocks)`` places
 them (exact, whitespace-insensitive, then unique fuzzy match) and returns ``FileChange``s plus
 failures with candidates for the model; ``apply_edit_set(root, EditSet(...), undo)`` writes a
-set of changes all-or-nothing after path, secret, staleness and syntax checks.
+set of changes all-or-nothing after path, secret, staleness and syntax checks;
+``split_hunks``/``apply_hunks`` let a person accept a change hunk by hunk.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agent.edits.errors import (
     SyntaxCheckError,
     SyntaxProblem,
 )
+from agent.edits.hunks import apply_hunks, hunk_count, split_hunks
 from agent.edits.match import Candidate, MatchMethod
 from agent.edits.paths import PathGuard
 from agent.edits.resolve import (
@@ -60,11 +62,14 @@ __all__ = [
     "SyntaxCheckError",
     "SyntaxProblem",
     "apply_edit_set",
+    "apply_hunks",
     "change_for_delete",
     "change_for_write",
     "diffstat",
+    "hunk_count",
     "parse_edit_blocks",
     "render_diff",
     "resolve_edits",
+    "split_hunks",
     "syntax_problems",
 ]

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.edits.hunks import CONTEXT_LINES
+
 ChangeKind = Literal["create", "modify", "delete"]
 
 
@@ -31,7 +33,7 @@ class FileChange:
             return "delete"
         return "modify"
 
-    def diff(self, context: int = 3) -> str:
+    def diff(self, context: int = CONTEXT_LINES) -> str:
         """A unified diff (``a/`` and ``b/`` prefixes, ``/dev/null`` for created/deleted)."""
         old = self.before.splitlines(keepends=True) if self.before is not None else []
         new = self.after.splitlines(keepends=True) if self.after is not None else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,14 @@ from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
 from agent.context.compaction import content_text as message_text
-from agent.graph.edit_flow import EDIT_TOOLS, changes_of, diff_text, propose
+from agent.edits import FileChange
+from agent.graph.edit_flow import (
+    EDIT_TOOLS,
+    changes_of,
+    diff_text,
+    hunk_counts,
+    propose,
+)
 from agent.policy import ActionKind
 from agent.tools.catalog import TOOLS, validate_args
 
@@ -21,6 +28,16 @@ class ApprovalRequest:
     kind: ActionKind
     summary: str
     detail: str
+    edit_set_id: str = ""
+    changes: list[FileChange] = field(default_factory=list)
+    """For an edit set: its changes (their hunks may be rejected one by one)."""
+
+    def payload(self) -> dict[str, Any]:
+        """What the interrupt carries; ``hunks`` (per file) is for the session, not the event,
+        and is only counted here, when a person is asked."""
+        return {"request_id": self.request_id, "kind": self.kind, "summary": self.summary,
+                "detail": self.detail, "edit_set_id": self.edit_set_id,
+                "hunks": hunk_counts(self.changes)}
 
 
 def classify(message: AIMessage, root: Path, step: int, secret_patterns: list[str]) -> dict[str, Any]:
@@ -75,7 +92,8 @@ def approval_requests(pending: dict[str, Any] | None) -> list[ApprovalRequest]:
     if edit and edit["changes"] and not edit["failures"]:
         changes = changes_of(edit)
         summary = f"apply edits to {len(changes)} file(s): " + ", ".join(c.path for c in changes)
-        out.append(ApprovalRequest(edit["id"], "edit", summary, diff_text(changes)))
+        out.append(ApprovalRequest(edit["id"], "edit", summary, diff_text(changes),
+                                   edit_set_id=edit["id"], changes=changes))
     for cmd in pending.get("commands", []):
         command = str(cmd["args"].get("command", ""))
         out.append(ApprovalRequest(f"{cmd['id']}", "command", f"run: {command}", command))

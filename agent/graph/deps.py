@@ -5,6 +5,8 @@ None of this is checkpointed; a resumed process builds it again from the setting
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,28 @@ class LoopDeps:
     reads: ReadTools
     tests: TestRuns
     session_id: str = ""
+    policy_override: str | None = None
+    """A policy given when a session is resumed; it replaces the checkpointed one."""
+
+
+def event_sink() -> Callable[[EventBase], None]:
+    """A function that sends events to the session's stream, usable from callbacks that run
+    outside the node's context (e.g. a sandbox's output callback); a no-op outside a run."""
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:
+        return _drop
+    # the writer reads the run's config from context variables: call it in the node's context
+    context = contextvars.copy_context()
+
+    def sink(event: EventBase) -> None:
+        context.run(writer, event)
+
+    return sink
+
+
+def _drop(event: EventBase) -> None:
+    return None
 
 
 def emit(event: EventBase) -> None:

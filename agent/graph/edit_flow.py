@@ -15,6 +15,7 @@ from agent.edits import (
     AppliedEditSet, EditBlock, EditError, EditSet, FileChange, SyntaxCheckError, apply_edit_set,
     change_for_delete, change_for_write, parse_edit_blocks, render_diff, resolve_edits,
 )
+from agent.edits.hunks import apply_hunks, hunk_count, split_hunks
 from agent.events import FileDiff
 from agent.undo import UndoStore
 
@@ -86,6 +87,38 @@ def propose(root: Path, text: str, tool_calls: list[dict[str, Any]],
         seen.add(change.path)
         out.changes.append(change)
     return out
+
+
+def without_hunks(edit: dict[str, Any], rejected: dict[str, list[int]]) -> tuple[dict[str, Any] | None, list[str]]:
+    """``edit`` less the ``rejected`` hunks (path -> hunk indices), and each left-out hunk as
+    text for the model. ``None`` when nothing is left to apply. Indices are checked by the
+    session before they get here."""
+    kept: list[dict[str, Any]] = []
+    left_out: list[str] = []
+    for change in changes_of(edit):
+        skip = set(rejected.get(change.path, ()))
+        if skip:
+            hunks = split_hunks(change.diff()) or [f"({change.kind} {change.path})\n"]
+            left_out.extend(f"{change.path}, hunk {i}:\n```diff\n{_short(hunks[i])}```"
+                            for i in sorted(skip) if i < len(hunks))
+        if not skip:
+            kept.append({"path": change.path, "before": change.before, "after": change.after})
+        elif change.before is not None and change.after is not None and \
+                len(skip) < hunk_count(change.before, change.after):
+            kept.append({"path": change.path, "before": change.before,
+                         "after": apply_hunks(change.before, change.after, skip)})
+    if not kept:
+        return None, left_out
+    return {**edit, "changes": kept}, left_out
+
+
+def _short(hunk: str, limit: int = 1_500) -> str:
+    return hunk if len(hunk) <= limit else hunk[:limit] + "... (hunk shortened)\n"
+
+
+def hunk_counts(changes: list[FileChange]) -> dict[str, int]:
+    """Hunks per file of an edit set, as the approval request offers them."""
+    return {c.path: hunk_count(c.before, c.after) for c in changes}
 
 
 def changes_of(edit: dict[str, Any]) -> list[FileChange]:

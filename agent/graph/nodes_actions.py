@@ -12,8 +12,8 @@ from agent.events import (
     ToolCallFinished, ToolCallStarted,
 )
 from agent.graph.actions import approval_requests
-from agent.graph.deps import LoopDeps, emit
-from agent.graph.edit_flow import EditRejected, apply
+from agent.graph.deps import LoopDeps, emit, event_sink
+from agent.graph.edit_flow import EditRejected, apply, without_hunks
 from agent.graph.nodes_model import refresh_context
 from agent.graph.state import AgentState
 from agent.memory import MemoryStoreError
@@ -44,7 +44,7 @@ class ActionNodes:
         answer. A node run that recorded automatic approvals returns before interrupting, so
         a resumed run never repeats their events."""
         decisions = dict(state.get("decisions", {}))
-        policy = state["policy"]
+        policy = self.deps.policy_override or state["policy"]
         recorded = False
         for req in approval_requests(state.get("pending")):
             if req.request_id in decisions:
@@ -58,13 +58,16 @@ class ActionNodes:
                 continue
             if recorded:
                 break
-            answer = interrupt({"request_id": req.request_id, "kind": req.kind,
-                                "summary": req.summary, "detail": req.detail})
+            answer = interrupt(req.payload())
             answer = answer if isinstance(answer, dict) else {"approved": bool(answer)}
             decisions[req.request_id] = {"approved": bool(answer.get("approved")), "by": "user",
-                                         "note": str(answer.get("note") or "")}
+                                         "note": str(answer.get("note") or ""),
+                                         "rejected_hunks": dict(answer.get("rejected_hunks") or {})}
             break
-        return {"decisions": decisions}
+        update: dict[str, Any] = {"decisions": decisions}
+        if policy != state["policy"]:
+            update["policy"] = policy  # the override given on resume sticks to the session
+        return update
 
     async def execute(self, state: AgentState) -> dict[str, Any]:
         pending = state.get("pending") or {}
@@ -88,7 +91,8 @@ class ActionNodes:
         for call in pending.get("commands", []):
             results[call["id"]] = await self._command(call, decisions.get(call["id"], {}), update)
         for call in pending.get("tests", []):
-            outcome = await self.deps.tests.run(list(call["args"].get("ids") or []), "suite")
+            outcome = await self.deps.tests.run(list(call["args"].get("ids") or []), "suite",
+                                                sink=event_sink())
             emit(test_event(outcome))
             results[call["id"]] = outcome.text
         points = update.pop("command_points", [])
@@ -121,6 +125,13 @@ class ActionNodes:
         if not decision.get("approved"):
             update["rejected"] = state.get("rejected", 0) + 1
             return render("edits_rejected", note=decision.get("note", ""))
+        left_out: list[str] = []
+        if decision.get("rejected_hunks"):
+            trimmed, left_out = without_hunks(edit, decision["rejected_hunks"])
+            if trimmed is None:  # every hunk rejected: the same as declining the set
+                update["rejected"] = state.get("rejected", 0) + 1
+                return render("edits_rejected", note=decision.get("note", ""))
+            edit = trimmed
         try:
             applied = apply(self.deps.root, edit, self.deps.undo, self.deps.secret_patterns)
         except EditRejected as exc:
@@ -136,7 +147,10 @@ class ActionNodes:
             undo_points=[*state.get("undo_points", []), *([point] if point else [])],
             last_edit_files=applied.files, last_edit_description=edit["description"],
             repeats={}, idle_steps=0)
-        return render("edits_applied", files=applied.files, notes=edit["notes"])
+        text = render("edits_applied", files=applied.files, notes=edit["notes"])
+        if left_out:
+            text += "\n\n" + render("hunks_rejected", hunks=left_out, note=decision.get("note", ""))
+        return text
 
     def _remember(self, state: AgentState, call: dict[str, Any], decision: dict[str, Any]) -> str:
         emit(ToolCallStarted(call_id=call["id"], name="remember", args=call["args"]))

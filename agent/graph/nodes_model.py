@@ -9,6 +9,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 
 from agent.budget import StopTask, check_budget, check_loop, count_repeats
 from agent.context import PromptParts, assemble, build_repo_context, gather_memory
+from agent.context.pinned import check_pins, read_pinned
 from agent.context.prompt import system_text
 from agent.context.compaction import Compactor, compact_prompt, content_text, digest
 from agent.events import (
@@ -29,7 +30,17 @@ def prompt_parts(deps: LoopDeps, state: AgentState, summary: str | None = None) 
         repo_name=deps.root.name, task=state["task"], mode=state["mode"], context=state["context"],
         plan=state.get("plan", ""), conventions=state.get("conventions", []),
         memories=state.get("memories", []),
-        summary=state.get("summary", "") if summary is None else summary)
+        summary=state.get("summary", "") if summary is None else summary,
+        pinned=read_pinned(deps.root, _pins_to_show(state), deps.secret_patterns))
+
+
+def _pins_to_show(state: AgentState) -> list[str]:
+    """Pinned files, less those the whole-repo context already shows in full."""
+    pins = state.get("pinned_files", [])
+    if not pins or state.get("mode") != "whole-repo":
+        return list(pins)
+    shown = set(state.get("context_files", []))
+    return [p for p in pins if p not in shown]
 
 
 def usage_update(state: AgentState, reply: ModelReply) -> dict[str, Any]:
@@ -75,12 +86,17 @@ class ModelNodes:
     async def gather_context(self, state: AgentState) -> dict[str, Any]:
         update = refresh_context(self.deps, state["task"])
         memory = gather_memory(self.deps.memory, state["task"], self.deps.recall_tokens)
-        for warning in memory.warnings:
+        # a pinned file may take at most about a quarter of the window (~4 characters a token)
+        pins = check_pins(self.deps.root, state.get("pinned", []), self.deps.secret_patterns,
+                          max_chars=self.deps.window)
+        for warning in [*memory.warnings, *pins.warnings]:
             emit(Notice(level="warning", text=warning))
         emit(ContextReady(mode=update["mode"], context_tokens=update["context_tokens"],
                           files=update["context_files"], memories=len(memory.memories),
-                          conventions=len(memory.conventions), window=self.deps.window))
-        return {**update, "conventions": memory.conventions, "memories": memory.memories}
+                          conventions=len(memory.conventions), window=self.deps.window,
+                          pinned=pins.pinned))
+        return {**update, "conventions": memory.conventions, "memories": memory.memories,
+                "pinned_files": pins.pinned}
 
     async def plan(self, state: AgentState) -> dict[str, Any]:
         try:

@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage
 
 from agent.events import Notice
 from agent.gitops import GitError, commit_task
-from agent.graph.deps import LoopDeps, emit
+from agent.graph.deps import LoopDeps, emit, event_sink
 from agent.graph.nodes_actions import test_event
 from agent.graph.state import AgentState
 from agent.learn import learn_from_task
@@ -25,14 +25,15 @@ class VerifyNodes:
     async def test(self, state: AgentState) -> dict[str, Any]:
         files = [f.path for f in self.deps.index.files()]
         outcomes = await self.deps.tests.after_edits(state.get("last_edit_files", []), files,
-                                                     self.deps.agent.targeted_tests_first)
+                                                     self.deps.agent.targeted_tests_first,
+                                                     sink=event_sink())
         for outcome in outcomes:
             emit(test_event(outcome))
         last = outcomes[-1]
         before = state.get("failing", [])
         update: dict[str, Any] = {"tests": last.state, "failing": last.failing,
                                   "applied_this_step": False}
-        if last.command:
+        if last.command and last.scope == "suite":  # a targeted command is not the project's
             update["test_command"] = last.command
         if last.state == "red" and len(last.failing) < len(before):
             update["idle_steps"] = 0  # fewer failures: progress

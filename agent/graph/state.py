@@ -6,6 +6,7 @@ checkpointer serializes without custom types.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from langchain_core.messages import BaseMessage
@@ -24,6 +25,10 @@ class AgentState(TypedDict, total=False):
     context_files: list[str]
     conventions: list[str]
     memories: list[str]
+    pinned: list[str]
+    """Paths the user pinned, as given (checked when the context is gathered)."""
+    pinned_files: list[str]
+    """The pinned paths that passed the checks, repository-relative: in every prompt."""
     plan: str
     # conversation (turns after the task message; the prompt head is rebuilt every call)
     messages: list[BaseMessage]
@@ -62,10 +67,11 @@ class AgentState(TypedDict, total=False):
 
 
 def initial_state(session_id: str, task: str, policy: str, branch: str | None,
-                  commit: bool) -> AgentState:
+                  commit: bool, pinned: Sequence[str] = ()) -> AgentState:
     return AgentState(
         session_id=session_id, task=task, policy=policy, branch=branch, commit=commit,
         mode="", context="", context_tokens=0, context_files=[], conventions=[], memories=[],
+        pinned=[str(p) for p in pinned], pinned_files=[],
         plan="", messages=[], summary="", steps=0, input_tokens=0, output_tokens=0,
         cost_usd=0.0, prompt_tokens=0, repeats={}, idle_steps=0, repairs=0, pending=None,
         decisions={}, applied_this_step=False, rejected=0, last_edit_files=[],

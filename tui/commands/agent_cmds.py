@@ -31,6 +31,7 @@ class EventPrinter:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self._streaming = False
+        self._testing: tuple[str, str] | None = None
 
     def show(self, event: Any) -> None:
         if self.as_json:
@@ -54,8 +55,9 @@ class EventPrinter:
         console.print(f"[bold]{what} {e.session_id}[/] · {escape(e.model)} · policy {e.policy}")
 
     def _on_context_ready(self, e: Any) -> None:
+        pinned = f", pinned: {escape(', '.join(e.pinned))}" if e.pinned else ""
         console.print(f"[dim]context: {e.mode}, {e.context_tokens:,} tokens, {len(e.files)} files "
-                      f"in full, {e.memories} memories, {e.conventions} conventions[/]")
+                      f"in full, {e.memories} memories, {e.conventions} conventions{pinned}[/]")
 
     def _on_plan(self, e: Any) -> None:
         console.print("[bold]plan[/]")
@@ -88,7 +90,15 @@ class EventPrinter:
         verdict = "[green]approved[/]" if e.approved else "[red]declined[/]"
         console.print(f"{verdict} {e.kind} [dim]({e.by}{', ' + escape(e.note) if e.note else ''})[/]")
 
+    def _on_test_output(self, e: Any) -> None:
+        # live test lines are for front ends with a panel; here one quiet line per run
+        key = (e.command, e.scope)
+        if key != self._testing:
+            self._testing = key
+            console.print(f"[dim]running tests ({e.scope}): {escape(e.command)}[/]")
+
     def _on_test_run(self, e: Any) -> None:
+        self._testing = None
         colour = "green" if e.ok else "red"
         console.print(f"[{colour}]tests ({e.scope}): {escape(e.headline)}[/]")
         if not e.ok:
@@ -124,8 +134,8 @@ def _ask(printer: EventPrinter, event: Any) -> tuple[bool, str]:
 
 
 async def _drive(session: Any, task: str | None, resume: str | None, printer: EventPrinter,
-                 interactive: bool) -> Any:
-    stream = session.resume(resume) if resume else session.run(task or "")
+                 interactive: bool, *, pinned: list[str]) -> Any:
+    stream = session.resume(resume) if resume else session.run(task or "", pinned=pinned)
     final = None
     async for event in stream:
         printer.show(event)
@@ -141,13 +151,17 @@ def run_command(
     task: str = typer.Argument(None, help="What to change, in words."),
     model: str = typer.Option(None, "--model", "-m", help="provider:model, a catalogued name, or replay:FILE."),
     policy: str = typer.Option(None, "--policy", "-p",
-                               help="suggest (ask before edits and commands), auto-edit, or full-auto."),
+                               help="suggest (ask before edits and commands), auto-edit, or full-auto. "
+                                    "Required for a new headless task; with --resume it replaces "
+                                    "the policy the session started with (default: keep it)."),
     as_json: bool = typer.Option(False, "--json", help="Stream events as JSON lines."),
     resume: str = typer.Option(None, "--resume", help="Continue the session with this ID."),
     branch: str = typer.Option(None, "--branch", help="Work on this git branch (created if missing)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the changed files when the task succeeds."),
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="Model calls the task may make."),
     path: Path = typer.Option(Path("."), "-C", help="Run in this folder instead of the current one."),
+    pin: list[str] = typer.Option(None, "--pin", help="Show this file to the model in full in every "
+                                  "prompt (repeatable); not with --resume, which keeps the session's pins."),
 ) -> None:
     """Run the agent on TASK: plan, edit, test in the sandbox, repair until green."""
     from agent.policy import POLICIES, PolicyError, check_policy
@@ -158,8 +172,10 @@ def run_command(
         fail('give a task (engram run "fix the failing test") or --resume ID')
     if task and resume:
         fail("give either a task or --resume ID, not both")
+    if pin and resume:
+        fail("--pin applies to a new task; a resumed session keeps the files it pinned")
     interactive = _is_tty() and not as_json
-    if policy is None and not interactive:
+    if policy is None and not interactive and not resume:  # a resumed session keeps its policy
         fail(f"headless runs (no terminal, or --json) need an explicit --policy: "
              f"{', '.join(POLICIES)}")
     if policy is not None:
@@ -178,7 +194,8 @@ def run_command(
     try:
         session = Session(project.root, settings, policy=policy, branch=branch, commit=commit,
                           max_steps=max_steps, wait_for_approval=interactive)
-        final = asyncio.run(_drive(session, task, resume, EventPrinter(as_json), interactive))
+        final = asyncio.run(_drive(session, task, resume, EventPrinter(as_json), interactive,
+                                   pinned=pin or []))
     except (SessionError, LLMError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -33,6 +33,8 @@ def test_task_over_sse_with_an_approval(client, shop_repo: Path, tmp_path: Path)
     assert events[-1]["status"] == "success" and events[-1]["tests"] == "green"
     assert _seqs(events) == list(range(1, len(events) + 1))
     assert all(e["session_id"] == sid for e in events)
+    # live test output reaches the stream, before the run's result
+    assert "test_output" in types and types.index("test_output") < types.index("test_run")
     given = [e for e in events if e["type"] == "approval_given"]
     assert given and given[0]["by"] == "user" and given[0]["note"] == "looks right"
     assert (shop_repo / "shop/prices.py").read_text().endswith(FIXED_PRICES)

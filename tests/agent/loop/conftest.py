@@ -13,8 +13,11 @@ import pytest
 from tests.shop_fixture import SECRET_FILE, UNITTEST
 from tests.shop_fixture import SHOP_FILES as BASE_SHOP_FILES
 
+from langchain_core.messages import BaseMessage
+
 from agent.config import EngramSettings, load_settings
 from agent.events import EventBase
+from runtime.llm import ReplayChatModel
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCRIPTS = FIXTURES / "scripts"
@@ -78,3 +81,13 @@ def of_type(events: list[EventBase], kind: str) -> list[Any]:
 
 def git_out(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
+class RecordingReplay(ReplayChatModel):
+    """Replay that keeps every prompt it was sent (``RecordingReplay(steps=..., prompts=[])``)."""
+
+    prompts: list[list[BaseMessage]] = []  # noqa: RUF012 - a pydantic field; each model copies it
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):  # type: ignore[override]
+        self.prompts.append(list(messages))
+        yield from super()._stream(messages, *args, **kwargs)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from agent.events import parse_event
-from tests.agent.loop.conftest import SCRIPTS, SHOP_FILES, UNITTEST, git_out
+from tests.agent.loop.conftest import (
+    SCRIPTS, SHOP_FILES, UNITTEST, git_out, script_steps, write_script,
+)
 from tui.cli import main
 
 
@@ -87,3 +89,50 @@ def test_branch_and_commit_commit_only_the_task_files(cli_repo: Path, monkeypatc
     assert message.startswith("fix the discounted total") and "Tests: green" in message
     # the user's staged work is still staged, and not in the commit
     assert git_out(cli_repo, "diff", "--cached", "--name-only").split() == ["notes.txt"]
+
+
+def test_headless_resume_keeps_the_sessions_policy_or_takes_an_override(
+        cli_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "fix the total", "-C", str(cli_repo), "--policy", "suggest", "--json",
+                 "--model", f"replay:{SCRIPTS / 'approval.jsonl'}"])
+    first = [parse_event(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 2
+    sid = first[0].session_id
+    rest = write_script(tmp_path / "rest.jsonl", script_steps("approval")[2:])
+    # no --policy: the session's own (suggest) applies, so it asks again and pauses again
+    code = main(["run", "--resume", sid, "-C", str(cli_repo), "--json", "--model", f"replay:{rest}"])
+    again = [parse_event(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 2 and again[0].policy == "suggest" and again[-1].status == "paused"  # type: ignore[attr-defined]
+    # --policy on resume overrides it
+    code = main(["run", "--resume", sid, "-C", str(cli_repo), "--json", "--policy", "full-auto",
+                 "--model", f"replay:{rest}"])
+    done = [parse_event(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and done[0].policy == "full-auto" and done[-1].status == "success"  # type: ignore[attr-defined]
+
+
+def test_pin_option_pins_files_and_is_refused_with_resume(cli_repo: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (cli_repo / "STYLE.md").write_text("money in cents\n")
+    code = main(["run", "fix the total", "-C", str(cli_repo), "--policy", "full-auto", "--json",
+                 "--pin", "STYLE.md", "--pin", "nope.md",
+                 "--model", f"replay:{SCRIPTS / 'two_file_fix.jsonl'}"])
+    events = [parse_event(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert next(e for e in events if e.type == "context_ready").pinned == ["STYLE.md"]  # type: ignore[attr-defined]
+    assert any(e.type == "notice" and "nope.md" in e.text for e in events)  # type: ignore[attr-defined]
+    assert main(["run", "--resume", "abc", "-C", str(cli_repo), "--pin", "STYLE.md", "--json"]) == 1
+    assert "--pin applies to a new task" in capsys.readouterr().err
+
+
+def test_people_see_one_quiet_line_per_test_run_not_every_output_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.events import TestOutput, TestRunFinished
+    from tui.commands.agent_cmds import EventPrinter
+
+    printer = EventPrinter(as_json=False)
+    for batch in (["line 1", "line 2"], ["line 3"]):
+        printer.show(TestOutput(command="python -m unittest", scope="suite", lines=batch))
+    printer.show(TestRunFinished(command="python -m unittest", scope="suite", ok=True, passed=3,
+                                 failed=[], errored=[], headline="3 passed", excerpt=""))
+    out = capsys.readouterr().out
+    assert out.count("running tests (suite)") == 1 and "line 2" not in out and "3 passed" in out

@@ -96,3 +96,7 @@ def test_events_round_trip_through_json(shop_repo: Path) -> None:
     event = SessionFinished(status="success", reason="ok", tests="green", seq=3)
     again = parse_event(event.model_dump_json())
     assert again == event and again.succeeded
+    from agent.events import TestOutput
+
+    lines = TestOutput(command="pytest", scope="targeted", lines=["a", "", "b"], seq=4)
+    assert parse_event(lines.model_dump_json()) == lines

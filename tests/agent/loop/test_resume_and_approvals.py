@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +131,54 @@ async def test_auto_edit_policy_asks_before_commands(shop_repo: Path, tmp_path: 
     events = await collect(session.run("make a file"), answer=deny)
     assert [a.kind for a in asked] == ["command"]
     assert not (shop_repo / "made.txt").exists() and not of_type(events, "command_run")
+
+
+@pytest.mark.parametrize("task_writes_saved", [True, False])
+async def test_run_killed_right_after_its_first_checkpoint_starts_over_on_resume(
+        shop_repo: Path, monkeypatch: pytest.MonkeyPatch, task_writes_saved: bool) -> None:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    class Killed(BaseException):
+        pass
+
+    original = AsyncSqliteSaver.aput
+
+    async def die(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await original(self, *args, **kwargs)
+        raise Killed  # the process dies once the run's first checkpoint is on disk
+
+    monkeypatch.setattr(AsyncSqliteSaver, "aput", die)
+    (shop_repo / "NOTES.md").write_text("pinned notes\n")
+    session = Session(shop_repo, settings_for(SCRIPTS / "two_file_fix.jsonl"), policy="auto-edit")
+    with pytest.raises(Killed):
+        await collect(session.run("fix the discounted total", pinned=["NOTES.md"]))
+    monkeypatch.setattr(AsyncSqliteSaver, "aput", original)
+    if not task_writes_saved:  # killed before the first task's writes reached the disk
+        with sqlite3.connect(shop_repo / ".engram" / "sessions.sqlite") as conn:
+            conn.execute("DELETE FROM writes")
+    saved = await load_checkpoint(shop_repo, session.session_id or "")
+    assert saved is not None and not saved.get("status")  # no node finished
+
+    resumed = Session(shop_repo, settings_for(SCRIPTS / "two_file_fix.jsonl"))
+    events = await collect(resumed.resume(session.session_id or ""))
+    started = events[0]
+    assert started.type == "session_started" and started.task == "fix the discounted total"
+    assert started.policy == "auto-edit" and resumed.policy == "auto-edit"
+    assert of_type(events, "context_ready")[0].pinned == ["NOTES.md"] and of_type(events, "plan")
+    assert events[-1].status == "success", events[-1].reason
+
+
+async def test_policy_given_on_resume_replaces_the_checkpointed_one(shop_repo: Path, tmp_path: Path) -> None:
+    session = Session(shop_repo, settings_for(SCRIPTS / "approval.jsonl"), policy="suggest",
+                      wait_for_approval=False)
+    events = await collect(session.run("fix the discounted total"))
+    assert events[-1].status == "paused"
+    rest = write_script(tmp_path / "rest.jsonl", script_steps("approval")[2:])
+    later = Session(shop_repo, settings_for(rest), policy="full-auto", wait_for_approval=False)
+    events = await collect(later.resume(session.session_id or ""))
+    assert events[0].policy == "full-auto" and not of_type(events, "approval_requested")
+    given = of_type(events, "approval_given")
+    assert [(g.by, g.approved, g.policy) for g in given] == [("policy", True, "full-auto")]
+    assert events[-1].status == "success"
+    saved = await load_checkpoint(shop_repo, session.session_id or "")
+    assert saved is not None and saved["policy"] == "full-auto"  # it sticks for later resumes
