@@ -190,7 +190,8 @@ async def _stream_engram(pieces: list[str]) -> dict[str, float]:
     class Source:
         session_id = "bench"
 
-        async def run(self, task: str) -> Any:
+        async def run(self, task: str, *, session_id: str | None = None,
+                      pinned: Any = ()) -> Any:
             yield SessionStarted(task=task, root="/", model="bench", policy="suggest")
             for piece in pieces:
                 yield MessageDelta(text=piece)
@@ -216,8 +217,22 @@ async def _stream_engram(pieces: list[str]) -> dict[str, float]:
         stalls.running = False
         await beat
         lines = app.conversation.line_count
+        shown = app.conversation.plain_text()
+        if "✘ error" in shown:
+            raise SystemExit("the streamed task failed: " + shown[shown.index("✘ error"):][:300])
+        missing = _missing_lines(shown)
     shutil.rmtree(root, ignore_errors=True)
-    return {"seconds": seconds, "lines_shown": lines, **_summary(stalls.gaps, updates, cpu)}
+    return {"seconds": seconds, "lines_shown": lines, "lines_missing": missing,
+            **_summary(stalls.gaps, updates, cpu)}
+
+
+def _missing_lines(shown: str) -> int:
+    """Streamed lines whose words are not on screen (``lines_shown`` is smaller than
+    ``LINES`` by design: fences are not drawn and prose lines merge into wrapped paragraphs)."""
+    words = " ".join(shown.split())
+    return sum(1 for i in range(LINES) if i % 50 and (
+        f"value_{i} = compute({i}) # line {i}" if (i // 50) % 2 == 0
+        else f"Paragraph line {i} with bold and code words.") not in words)
 
 
 async def _stream_richlog(pieces: list[str]) -> dict[str, float]:

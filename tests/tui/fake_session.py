@@ -4,12 +4,15 @@ on every machine (snapshots) and for flows the replay model cannot produce (long
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.events import (
-    ApprovalRequested, AssistantMessage, ContextReady, EditSetApplied, EditSetProposed, EventBase,
-    FileDiff, MessageDelta, PlanReady, SessionFinished, SessionStarted, TestRunFinished, TokenUsage,
+    ApprovalGiven, ApprovalRequested, AssistantMessage, ContextReady, EditSetApplied,
+    EditSetProposed, EventBase, FileDiff, MessageDelta, Notice, PlanReady, SessionFinished,
+    SessionStarted, TestRunFinished, TokenUsage,
 )
 from agent.edits import FileChange
 
@@ -19,30 +22,59 @@ PRICES_AFTER = PRICES_BEFORE.replace("price * pct / 100", "price * (100 - pct) /
 DIFF = FileChange("shop/prices.py", PRICES_BEFORE, PRICES_AFTER).diff()
 
 
-class FakeSession:
-    """Yields ``events``; an ``ApprovalRequested`` waits for ``answer_approval``."""
+@dataclass
+class Hold:
+    """Put in a script to stop it there until the test calls ``released.set()``."""
 
-    def __init__(self, events: list[EventBase]) -> None:
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
+class FakeSession:
+    """Yields ``events``; an ``ApprovalRequested`` waits for ``answer_approval`` and is
+    followed by the ``ApprovalGiven`` the real session would send."""
+
+    def __init__(self, events: list[EventBase | Hold], unpinnable: Mapping[str, str] | None = None) -> None:
         self.events = events
+        self.unpinnable = dict(unpinnable or {})
+        """Pins the fake agent refuses: path -> reason (a warning ``Notice`` says it)."""
         self.session_id = "fake0001"
         self.tasks: list[str] = []
+        self.pinned: list[list[str]] = []
         self.answers: list[tuple[str, bool]] = []
+        self.rejected_hunks: list[dict[str, list[int]]] = []
         self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = {}
 
-    async def run(self, task: str) -> AsyncIterator[EventBase]:
+    async def run(self, task: str, *, session_id: str | None = None,
+                  pinned: Sequence[str] = ()) -> AsyncIterator[EventBase]:
         self.tasks.append(task)
+        self.pinned.append(list(pinned))
         for seq, event in enumerate(self.events, 1):
+            if isinstance(event, Hold):
+                event.reached.set()
+                await asyncio.to_thread(event.released.wait, 30)
+                continue
             event.session_id, event.seq = self.session_id, seq
+            if isinstance(event, ContextReady):  # the agent pins what it can, warns about the rest
+                for path in pinned:
+                    if path in self.unpinnable:
+                        yield Notice(level="warning", text=f"not pinned: {path}: {self.unpinnable[path]}")
+                event = event.model_copy(update={"pinned": [p for p in pinned if p not in self.unpinnable]})
             yield event
             if isinstance(event, ApprovalRequested):
                 loop = asyncio.get_running_loop()
                 future: asyncio.Future[bool] = loop.create_future()
                 self._waiting[event.request_id] = (loop, future)
-                await future
+                approved = await future
+                yield ApprovalGiven(request_id=event.request_id, kind=event.kind, approved=approved,
+                                    by="user", policy="suggest", session_id=self.session_id,
+                                    rejected_hunks=self.rejected_hunks[-1] if approved else {})
             await asyncio.sleep(0)
 
-    def answer_approval(self, request_id: str, approved: bool, note: str = "") -> None:
+    def answer_approval(self, request_id: str, approved: bool, note: str = "", *,
+                        rejected_hunks: Mapping[str, Sequence[int]] | None = None) -> None:
         self.answers.append((request_id, approved))
+        self.rejected_hunks.append({k: list(v) for k, v in (rejected_hunks or {}).items()})
         loop, future = self._waiting.pop(request_id)
         loop.call_soon_threadsafe(future.set_result, approved)
 
@@ -64,7 +96,7 @@ def fix_events(approval: bool = False) -> list[EventBase]:
                         files=[FileDiff(path="shop/prices.py", action="modify", diff=DIFF)]),
     ]
     if approval:
-        events.append(ApprovalRequested(request_id="r1", kind="edit",
+        events.append(ApprovalRequested(request_id="r1", kind="edit", edit_set_id="e1",
                                         summary="apply edits to 1 file(s): shop/prices.py", detail=DIFF))
     events += [
         EditSetApplied(edit_set_id="e1", files=["shop/prices.py"], undo_point="0123456789abcdef"),
@@ -93,3 +125,25 @@ def long_stream(lines: int) -> list[EventBase]:
     return [SessionStarted(task="stream", root="/repo", model="fake", policy="suggest"),
             *[MessageDelta(text=p) for p in pieces], AssistantMessage(text=text, step=1),
             SessionFinished(status="success", reason="done")]
+
+
+CART_BEFORE = "".join(f"line {i}\n" for i in range(1, 31))
+CART_AFTER = CART_BEFORE.replace("line 2\n", "LINE TWO\n").replace("line 27\n", "LINE 27\n")
+CART_DIFF = FileChange("shop/cart.py", CART_BEFORE, CART_AFTER).diff()
+"""Two hunks (lines 2 and 27 are far apart)."""
+
+
+def review_events(applied: Sequence[str] = ("shop/cart.py", "shop/prices.py")) -> list[EventBase]:
+    """An edit set of three hunks in two files waiting for approval, then applied (to
+    ``applied``: the files the answer left something of)."""
+    files = [FileDiff(path="shop/cart.py", action="modify", diff=CART_DIFF),
+             FileDiff(path="shop/prices.py", action="modify", diff=DIFF)]
+    return [
+        SessionStarted(task="fix both", root="/repo", model="fake", policy="suggest"),
+        EditSetProposed(edit_set_id="e7", description="fix both", files=files),
+        ApprovalRequested(request_id="r7", kind="edit", edit_set_id="e7",
+                          summary="apply edits to 2 file(s): shop/cart.py, shop/prices.py",
+                          detail=CART_DIFF + DIFF),
+        EditSetApplied(edit_set_id="e7", files=list(applied), undo_point="feedface00"),
+        SessionFinished(status="success", reason="applied", edits_applied=1, files_changed=list(applied)),
+    ]

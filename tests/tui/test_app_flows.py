@@ -120,3 +120,22 @@ async def test_folder_that_is_not_a_git_repository_works_with_a_warning(tmp_path
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "not a git repository" in app.conversation.plain_text(), 30)
         await wait_for(pilot, lambda: app.project_files == ["notes.py"], 30)
+
+
+async def test_a_file_left_out_in_the_approval_dialog_is_not_touched(shop: Path) -> None:
+    app = EngramApp(shop, replay_settings(FIX_CART, shop), policy="suggest")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"fix it", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), 60)
+        dialog = app.screen
+        cart = [p.path for p in dialog.selection.patches].index("shop/cart.py")
+        first = [f for f, _ in dialog.selection.positions()].index(cart)
+        await pilot.press(*["j"] * first, "f", "y")
+        await wait_for(pilot, lambda: "edit approved by you" in app.conversation.plain_text(), 60)
+        await wait_for(pilot, lambda: app.changes_panel.files, 60)
+        assert (shop / "shop/cart.py").read_text() == SHOP_FILES["shop/cart.py"]
+        assert "return price * (100 - pct) / 100" in (shop / "shop/prices.py").read_text()
+        assert [f.patch.path for f in app.changes_panel.files] == ["shop/prices.py"]
+        assert "edit approved by you (1 hunk left out)" in app.conversation.plain_text()
+        await wait_for(pilot, lambda: not app.task_running, 60)  # the cart test stays red
+        assert "tests red" in app.conversation.plain_text()

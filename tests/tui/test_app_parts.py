@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from agent.edits import FileChange, render_diff
+from agent.edits.hunks import apply_hunks, split_hunks
+from agent.events import FileDiff
 from runtime.llm import ModelSettings
 from tui.app.chat_context import ChatContext
 from tui.app.diffs import RevertError, parse_diff, revert_file, revert_hunk
+from tui.app.edit_review import HunkSelection, file_patches
 from tui.app.markdown_stream import MarkdownChunker
-from tui.app.mentions import complete, mention_prefix, mentioned, with_pinned
+from tui.app.mentions import complete, mention_prefix, mentioned, to_pin
 from tui.app.model_setup import SetupError, needs_setup, save_model_table
 from tui.app.plan_progress import PlanProgress
 
@@ -72,7 +75,9 @@ def test_file_mentions_complete_and_pin() -> None:
     assert complete("shop/c", files) == ["shop/cart.py"]
     assert complete("cart", files) == ["shop/cart.py", "tests/test_cart.py"]
     assert mentioned("fix @shop/cart.py, and @nope.py", files) == ["shop/cart.py"]
-    assert with_pinned("fix it", ["shop/cart.py"]).endswith("- shop/cart.py")
+    # known files, and path-like mentions the agent will check (and warn about); not @names
+    assert to_pin("fix @shop/cart.py, @docs/new.md and @tests/test_cart.py; thanks @bob",
+                  files) == ["shop/cart.py", "docs/new.md", "tests/test_cart.py"]
 
 
 def test_follow_up_tasks_carry_a_digest_that_compact_and_clear_shrink() -> None:
@@ -108,3 +113,26 @@ def test_setup_is_offered_only_on_a_first_run_without_a_key() -> None:
     assert not needs_setup(ModelSettings(), env={"ENGRAM_MODEL__PROVIDER": "ollama"})
     save_model_table({"provider": "ollama"})
     assert not needs_setup(ModelSettings(), env={})
+
+
+def test_review_hunks_match_the_agents_split_and_selection_reports_left_out_ones() -> None:
+    middle = "".join(f"more {i}\n" for i in range(10))
+    before, after = BEFORE + middle + "tail", AFTER + middle + "TAIL"  # 3 hunks; no final newline
+    changed = FileChange("a.txt", before, after)
+    files = [FileDiff(path="a.txt", action="modify", diff=changed.diff()),
+             FileDiff(path="new.txt", action="create", diff=""),  # an empty new file: no @@ at all
+             FileDiff(path="old.txt", action="delete", diff=FileChange("old.txt", "x\n", None).diff())]
+    patches = file_patches(files)
+    assert [len(p.hunks) for p in patches] == [len(split_hunks(f.diff)) for f in files] == [3, 0, 1]
+    # hunk i shown is hunk i the agent applies or leaves out
+    for i in range(3):
+        assert revert_hunk(after, patches[0].hunks[i]) == apply_hunks(before, after, rejected={i})
+    selection = HunkSelection(patches)
+    assert selection.total == 5 and selection.positions() == [(0, 0), (0, 1), (0, 2), (1, None), (2, 0)]
+    selection.toggle_hunk(0, 1)
+    selection.toggle_file(1)
+    assert selection.rejected_hunks() == {"a.txt": [1], "new.txt": [0]} and selection.kept == 3
+    assert selection.states()[0] == ["on", "off", "on"]
+    selection.toggle_file(0)  # partly off: the whole file goes off
+    selection.toggle_file(1)  # all off: back on
+    assert selection.rejected_hunks() == {"a.txt": [0, 1, 2]}

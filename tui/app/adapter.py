@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from rich.text import Text
 
-from tui.app.diffs import FilePatch, parse_diff
+from tui.app.diffs import FilePatch
+from tui.app.edit_review import file_patches
 from tui.app.plan_progress import PlanProgress
 from tui.app.widgets.changes_panel import ChangesPanel
 from tui.app.widgets.conversation import Conversation
@@ -40,7 +41,8 @@ class Surface(Protocol):
     @property
     def status_bar(self) -> StatusBar: ...
 
-    def ask_approval(self, event: Any) -> None: ...
+    def ask_approval(self, event: Any, patches: list[FilePatch] | None) -> None: ...
+    def context_pinned(self, paths: list[str]) -> None: ...
     def recall_memory(self, task: str) -> None: ...
     def task_finished(self, event: Any) -> None: ...
 
@@ -61,6 +63,11 @@ class EventAdapter:
     surface: Surface
     progress: PlanProgress = field(default_factory=PlanProgress)
     proposed: dict[str, list[FilePatch]] = field(default_factory=dict)
+    """Edit sets not applied yet, by id; hunk i of a file is ``split_hunks``' hunk i."""
+    asked: dict[str, str] = field(default_factory=dict)
+    """Edit-set approvals waiting for an answer: request id -> edit set id."""
+    left_out: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """Hunks the user kept out of an approved edit set, until it is applied."""
     streamed: bool = False
     """The current step's answer arrived as deltas (so its whole text is not shown again)."""
 
@@ -91,6 +98,9 @@ class EventAdapter:
         self._say(f"  context: {e.mode}, {len(e.files)} files in full, {e.context_tokens:,} of "
                   f"{e.window:,} tokens, {e.memories} memories, {e.conventions} conventions", "dim")
         self.surface.status_bar.set(window=e.window, context_tokens=e.context_tokens)
+        if e.pinned:
+            self._say(f"  pinned: {', '.join(e.pinned)}", "dim")
+        self.surface.context_pinned(list(e.pinned))
 
     def _on_message_delta(self, e: Any) -> None:
         self.streamed = True
@@ -122,12 +132,7 @@ class EventAdapter:
 
     # -- edits -----------------------------------------------------------------------------
     def _on_edit_set(self, e: Any) -> None:
-        patches: list[FilePatch] = []
-        for f in e.files:
-            parsed = parse_diff(f.diff, default_path=f.path) or [FilePatch(f.path)]
-            for patch in parsed:
-                patch.path, patch.action = f.path, f.action
-                patches.append(patch)
+        patches = file_patches(e.files)
         self.proposed[e.edit_set_id] = patches
         stat = ", ".join(f"{p.path} +{p.added} -{p.removed}" for p in patches)
         self._say(Text.assemble(("✎ ", "bold yellow"), ("edit set: ", "bold"),
@@ -137,8 +142,12 @@ class EventAdapter:
 
     def _on_edit_applied(self, e: Any) -> None:
         patches = self.proposed.pop(e.edit_set_id, [])
+        left_out = self.left_out.pop(e.edit_set_id, {})
+        applied = set(e.files)
+        # A file whose every hunk was left out is not touched, so it is not listed.
+        patches = [p for p in patches if p.path in applied] or [FilePatch(p) for p in e.files]
         changes = self.surface.changes_panel
-        changes.add_edit_set(e.edit_set_id, patches or [FilePatch(p) for p in e.files])
+        changes.add_edit_set(e.edit_set_id, patches, left_out)
         self.surface.files_panel.set_changed(changes.changed_paths)
         self.progress.files_changed(list(e.files))
         self.surface.plan_panel.show(self.progress)
@@ -159,13 +168,26 @@ class EventAdapter:
         self._say(Text.assemble(("? ", "bold yellow"), (f"approval needed ({e.kind}): ", "bold"),
                                 _one_line(e.summary, 100)))
         self.surface.status_bar.set(activity="waiting for your approval")
-        self.surface.ask_approval(e)
+        patches = None
+        if e.kind == "edit":
+            edit_set_id = e.edit_set_id or next(reversed(self.proposed), "")
+            patches = self.proposed.get(edit_set_id)
+            self.asked[e.request_id] = edit_set_id
+        self.surface.ask_approval(e, patches)
 
     def _on_approval_given(self, e: Any) -> None:
         who = "you" if e.by == "user" else f"the {e.policy} policy"
         verb, style = ("approved", "green") if e.approved else ("rejected", "red")
-        self._say(f"  {'✔' if e.approved else '✘'} {e.kind} {verb} by {who}", style)
+        left_out = sum(len(v) for v in e.rejected_hunks.values())
+        tail = f" ({left_out} hunk{'s' if left_out != 1 else ''} left out)" if left_out else ""
+        self._say(f"  {'✔' if e.approved else '✘'} {e.kind} {verb} by {who}{tail}", style)
+        edit_set_id = self.asked.pop(e.request_id, "")
+        if e.approved and e.rejected_hunks and edit_set_id:
+            self.left_out[edit_set_id] = {k: list(v) for k, v in e.rejected_hunks.items()}
         self.surface.status_bar.set(activity="working…")
+
+    def _on_test_output(self, e: Any) -> None:
+        self.surface.tests_panel.output(e.command, e.scope, e.lines)
 
     def _on_test_run(self, e: Any) -> None:
         self.surface.tests_panel.finished(e.command, e.scope, e.ok, e.passed, list(e.failed),
@@ -201,6 +223,7 @@ class EventAdapter:
         tail = f" · tests {e.tests}" if e.tests != "not_run" else ""
         self._say(Text.assemble((f"■ {e.status}", style), f": {_one_line(e.reason, 160)}",
                                 (f"{tail} · {e.steps} steps · {e.total_tokens:,} tokens · ${e.cost_usd:.2f}", "dim")))
+        self.surface.tests_panel.stopped()
         if e.tests == "none":
             self.surface.tests_panel.not_run("This project has no tests the agent could run.")
         self.surface.status_bar.set(activity="")

@@ -25,8 +25,8 @@ from tui.app import services
 from tui.app.adapter import EventAdapter
 from tui.app.chat_context import ChatContext
 from tui.app.commands import SLASH_COMMANDS, EngramCommands, run_slash
-from tui.app.mentions import complete, mention_prefix, mentioned, with_pinned
-from tui.app.screens.approval import ApprovalScreen
+from tui.app.mentions import complete, mention_prefix, to_pin
+from tui.app.screens.approval import ApprovalAnswer, ApprovalScreen
 from tui.app.widgets.changes_panel import ChangesPanel
 from tui.app.widgets.conversation import Conversation
 from tui.app.widgets.files_panel import FilesPanel
@@ -38,7 +38,8 @@ from tui.app.widgets.tests_panel import TestsPanel
 from tui.app.workflows import Workflows
 
 SessionFactory = Callable[[EngramSettings, str], Any]
-"""``(settings, policy) -> session`` with ``run(task)``, ``resume(id)``, ``answer_approval``."""
+"""``(settings, policy) -> session`` with ``run(task, pinned=...)``, ``resume(id)``,
+``answer_approval(request_id, approved, rejected_hunks=...)``."""
 
 DELTA_BATCH_S = 0.03
 DELTA_BATCH_CHARS = 1_500
@@ -227,14 +228,13 @@ class EngramApp(Workflows, App[None]):
         if self.task_running:
             self.say("a task is running; wait for it or press Esc to cancel it", "yellow")
             return
-        for path in mentioned(text, self.project_files):
+        for path in to_pin(text, self.project_files):
             if path not in self.pinned:
                 self.pinned.append(path)
         self.conversation.add_text(Text.assemble(("› ", "bold cyan"), (text, "bold")))
-        if self.pinned:
-            self.say(f"  pinned: {', '.join(self.pinned)}", "dim")
-        full = with_pinned(self.chat.preface(text), self.pinned)
-        self.run_session(full, None, text)
+        # The @mentions stay in the task: the model reads what the user meant by them, and
+        # the agent shows it the pinned files themselves (ContextReady says which).
+        self.run_session(self.chat.preface(text), None, text, list(self.pinned))
 
     def say(self, text: str | Text, style: str = "") -> None:
         self.conversation.add_text(text, style)
@@ -247,13 +247,15 @@ class EngramApp(Workflows, App[None]):
 
         return Session(self.root, self.settings, self.chat_model, policy=self.policy)
 
-    def run_session(self, task: str | None, resume_id: str | None, shown: str = "") -> None:
+    def run_session(self, task: str | None, resume_id: str | None, shown: str = "",
+                    pinned: list[str] | None = None) -> None:
         self.task_running = True
         self.status_bar.set(activity="starting the agent…")
-        self._session_worker(task, resume_id, shown)
+        self._session_worker(task, resume_id, shown, pinned or [])
 
     @work(thread=True, exclusive=True, group="task", exit_on_error=False)
-    def _session_worker(self, task: str | None, resume_id: str | None, shown: str) -> None:
+    def _session_worker(self, task: str | None, resume_id: str | None, shown: str,
+                        pinned: list[str]) -> None:
         if not self.index_ready.is_set():
             self.call_from_thread(self.status_bar.set, activity="waiting for indexing…")
             self.index_ready.wait()
@@ -261,7 +263,7 @@ class EngramApp(Workflows, App[None]):
         try:
             session = self._make_session()
             self.session = session
-            asyncio.run(self._consume(session, task, resume_id, outcome))
+            asyncio.run(self._consume(session, task, resume_id, pinned, outcome))
         except Exception as exc:  # model, network, settings: shown inline, the app goes on
             self._post(self._task_failed, one_line_error(exc))
         finally:
@@ -269,10 +271,10 @@ class EngramApp(Workflows, App[None]):
             self._post(self._task_done, shown or task or "", outcome[-1] if outcome else None)
 
     async def _consume(self, session: Any, task: str | None, resume_id: str | None,
-                       outcome: list[Any]) -> None:
+                       pinned: list[str], outcome: list[Any]) -> None:
         self._task_loop = asyncio.get_running_loop()
         self._task_main = asyncio.current_task()
-        stream = session.resume(resume_id) if resume_id else session.run(task)
+        stream = session.resume(resume_id) if resume_id else session.run(task, pinned=pinned)
         deltas = _DeltaBatcher(self._task_loop, lambda event: self._post(self._show_event, event))
         try:
             async for event in stream:
@@ -285,8 +287,7 @@ class EngramApp(Workflows, App[None]):
                 self._post(self._show_event, event)
             deltas.flush()
         except asyncio.CancelledError:
-            self._post(self.say, "■ cancelled: the task stopped; its checkpoint can be resumed "
-                                 "from /history", "bold magenta")
+            self._post(self._cancelled)
         finally:
             await stream.aclose()
 
@@ -316,6 +317,11 @@ class EngramApp(Workflows, App[None]):
         if loop is not None and main is not None:
             loop.call_soon_threadsafe(main.cancel)
 
+    def _cancelled(self) -> None:
+        self.conversation.end_stream()
+        self.say("■ cancelled: the task stopped; its checkpoint can be resumed from /history",
+                 "bold magenta")
+
     def _task_failed(self, message: str) -> None:
         self.conversation.end_stream()
         self.say(Text.assemble(("✘ error: ", "bold red"), (message, "red"),
@@ -323,6 +329,7 @@ class EngramApp(Workflows, App[None]):
 
     def _task_done(self, task: str, finished: Any) -> None:
         self.task_running = False
+        self.conversation.end_stream()  # a cancelled or failed task's answer ends here too
         services.settle_memory()  # the agent's imports and this answer's lines are long-lived
         self.status_bar.set(activity="")
         if finished is not None and task:
@@ -339,17 +346,25 @@ class EngramApp(Workflows, App[None]):
         self.status_bar.set(activity="cancelling…")
 
     # -- approvals ----------------------------------------------------------------------------
-    def ask_approval(self, event: Any) -> None:
+    def ask_approval(self, event: Any, patches: list[Any] | None = None) -> None:
         session = self.session
 
-        def answered(approved: bool | None) -> None:
+        def answered(answer: ApprovalAnswer | None) -> None:
+            answer = answer or ApprovalAnswer(False)
             try:
-                session.answer_approval(event.request_id, bool(approved))
-            except Exception as exc:  # the task ended meanwhile: say so, keep going
-                self.say(f"approval not delivered: {exc}", "yellow")
+                session.answer_approval(event.request_id, answer.approved,
+                                        rejected_hunks=answer.rejected_hunks or None)
+            except Exception as exc:  # the task ended meanwhile, a bad index: say so, go on
+                self.say(f"approval not delivered: {one_line_error(exc)}", "yellow")
 
         sandbox = self.status_bar.info.sandbox
-        self.push_screen(ApprovalScreen(event.kind, event.summary, event.detail, sandbox), answered)
+        self.push_screen(ApprovalScreen(event.kind, event.summary, event.detail, sandbox, patches),
+                         answered)
+
+    def context_pinned(self, paths: list[str]) -> None:
+        """The agent pinned ``paths``: pins it had to leave out (its Notice says why) are
+        dropped, so the next task does not warn about them again."""
+        self.pinned = [p for p in self.pinned if p in paths]
 
     # -- panel and theme ------------------------------------------------------------------------
     def action_toggle_panel(self) -> None:

@@ -32,6 +32,10 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/compact", "/compact", "fold earlier tasks into a short digest", "command_compact"),
     SlashCommand("/clear", "/clear", "clear the conversation, its digest and pinned files",
                  "command_clear"),
+    SlashCommand("/pin", "/pin [path ...]", "show the pinned files, or pin more (like @path)",
+                 "command_pin"),
+    SlashCommand("/unpin", "/unpin [path ...]", "unpin files (all of them without a path)",
+                 "command_unpin"),
     SlashCommand("/history", "/history", "list past sessions and resume one", "command_history"),
     SlashCommand("/setup", "/setup", "choose the model (provider, key, local model)", "command_setup"),
     SlashCommand("/help", "/help", "commands and keys", "command_help"),
@@ -42,6 +46,7 @@ KEYS_HELP: tuple[tuple[str, str], ...] = (
     ("Ctrl+Z", "undo the last edit set"), ("Ctrl+P", "command palette"),
     ("Ctrl+B", "show or hide the side panel"), ("Ctrl+T", "light or dark theme"),
     ("Ctrl+R", "session history"), ("Tab", "complete a /command or @file"),
+    ("space / f, j / k", "edit approval: leave a hunk / a file out or back in; move"),
     ("a / r, y / d, n / p", "Changes tab: accept/reject file, hunk; next/previous hunk"),
     ("e / f / p", "Memory tab: edit, forget, pin"), ("Ctrl+Q", "quit"),
 )

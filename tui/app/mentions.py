@@ -1,4 +1,4 @@
-"""``@file`` mentions: completing a path after ``@`` and pinning mentioned files into a task."""
+"""``@file`` mentions: completing a path after ``@``, and the files a task's mentions pin."""
 
 from __future__ import annotations
 
@@ -69,9 +69,13 @@ def mentioned(task: str, files: Iterable[str]) -> list[str]:
     return out
 
 
-def with_pinned(task: str, pinned: Sequence[str]) -> str:
-    """The task as sent to the agent: the user's words, then the pinned files to read first."""
-    if not pinned:
-        return task
-    listing = "\n".join(f"- {p}" for p in pinned)
-    return f"{task}\n\nFiles the user pinned to this conversation (read them first):\n{listing}"
+def to_pin(task: str, files: Iterable[str]) -> list[str]:
+    """What ``task``'s ``@mentions`` pin: the project's files it names, and mentions that look
+    like paths but are not (yet) known here: the agent checks those and says why it skips one."""
+    known = set(files)
+    out: list[str] = []
+    for match in _MENTION.finditer(task):
+        path = match.group(1).rstrip(".,;:")
+        if path and path not in out and (path in known or "/" in path or "." in path.strip(".")):
+            out.append(path)
+    return out

@@ -238,6 +238,18 @@ class Workflows(_Base):
         self.conversation.clear()
         self.say("conversation cleared (changes on disk stay; /undo still works)", "dim")
 
+    def command_pin(self, arg: str) -> None:
+        for path in (word.lstrip("@").rstrip("/") for word in arg.split()):
+            if path and path not in self.pinned:
+                self.pinned.append(path)
+        self.say(f"pinned for the next tasks: {', '.join(self.pinned)}" if self.pinned else
+                 "nothing pinned; /pin PATH or @PATH in a task pins a file", "dim")
+
+    def command_unpin(self, arg: str) -> None:
+        drop = {word.lstrip("@") for word in arg.split()}
+        self.pinned = [p for p in self.pinned if drop and p not in drop]
+        self.say(f"still pinned: {', '.join(self.pinned)}" if self.pinned else "nothing pinned", "dim")
+
     def command_help(self, arg: str) -> None:
         self.conversation.add_markdown(help_markdown())
 

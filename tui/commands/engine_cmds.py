@@ -43,11 +43,10 @@ _GPU_KV = typer.Option(None, "--gpu-kv-gib", help="GPU memory for KV in GiB (the
 def pull_cmd(name: str = typer.Argument(..., help="smollm2, or hf:ORG/NAME for a Hugging Face repository.")) -> None:
     """Download a model into the local model cache."""
     from runtime.engine.errors import EngineError
-    from runtime.engine.pull import pull
+    from tui.commands.model_cmds import pull_with_progress
 
     try:
-        with console.status(f"pulling {name} ..."):
-            path = pull(name)
+        path = pull_with_progress(name)
     except EngineError as exc:
         fail(str(exc))
     console.print(f"pulled [bold]{name}[/] -> {path}", highlight=False)

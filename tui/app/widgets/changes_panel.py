@@ -77,10 +77,15 @@ class ChangesPanel(Vertical):
             yield Button("Reject hunk", id="reject-hunk", compact=True, variant="warning")
 
     # -- data ---------------------------------------------------------------------------------
-    def add_edit_set(self, edit_set_id: str, patches: list[FilePatch]) -> None:
-        """An edit set was applied: list its files."""
+    def add_edit_set(self, edit_set_id: str, patches: list[FilePatch],
+                     left_out: dict[str, list[int]] | None = None) -> None:
+        """An edit set was applied: list its files (``left_out``: hunks the user kept out of
+        it when approving, shown as rejected)."""
+        left_out = left_out or {}
         for patch in patches:
-            self.files.append(ChangedFile(edit_set_id, patch))
+            skipped = set(left_out.get(patch.path, ()))
+            states = ["rejected" if h in skipped else "pending" for h in range(len(patch.hunks))]
+            self.files.append(ChangedFile(edit_set_id, patch, states))
         if patches:
             self.selected = len(self.files) - len(patches)
             self.hunk = 0
@@ -142,6 +147,12 @@ class ChangesPanel(Vertical):
             self.selected, self.hunk = event.option_index, 0
             entry = self.files[self.selected]
             self.query_one(DiffView).show([entry.patch], [entry.states], (0, 0))
+
+    @on(DiffView.Clicked, "#changes-diff")
+    def _hunk_clicked(self, event: DiffView.Clicked) -> None:
+        if self.files and event.hunk is not None:
+            self.hunk = event.hunk
+            self.refresh_view()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

@@ -66,14 +66,17 @@ class Conversation(ScrollView, can_focus=True):
                          for segments, _ in [*self._lines, *self._tail])
 
     def add_text(self, text: Text | str, style: str = "") -> None:
-        """A finished line or paragraph of styled text."""
-        self.end_stream()
+        """A finished line or paragraph of styled text.
+
+        While an answer streams, it goes above the answer's unfinished tail and the answer
+        goes on below it: ending the stream here would cut a line in two and parse the rest
+        of the answer's markdown from the middle of a line (mangling code spans, say).
+        """
         block = _Block(text=text if isinstance(text, Text) else Text(text, style=style))
         self._append(block)
 
     def add_markdown(self, markdown: str) -> None:
-        """A whole markdown answer that did not stream."""
-        self.end_stream()
+        """A whole markdown answer that did not stream (above a streaming tail, as ``add_text``)."""
         chunker = MarkdownChunker()
         for chunk in [*chunker.feed(markdown), *chunker.finish()]:
             self._append(_Block(chunk=chunk))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import events
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.diffs import FilePatch, Hunk
 
-HUNK_MARKS = {"pending": " ", "accepted": "✓", "rejected": "✗"}
+HUNK_MARKS = {"pending": " ", "accepted": "✓", "rejected": "✗", "on": "☑", "off": "☐"}
+"""Per-hunk marks: decisions on applied hunks; ``on``/``off`` while reviewing a proposal."""
+_LABELLED = {"accepted": "bold green", "rejected": "bold red", "off": "bold red"}
+_LABELS = {"accepted": "accepted", "rejected": "rejected", "off": "left out"}
 
 
 def _lexer(path: str) -> str:
@@ -41,36 +45,72 @@ def hunk_lines(path: str, hunk: Hunk, dark: bool, theme: str) -> list[Text]:
 
 
 class DiffView(ScrollView, can_focus=True):
-    """The hunks of one or more files; ``current`` marks the selected hunk."""
+    """The hunks of one or more files; ``current`` marks the selected hunk (``(file, None)``:
+    the file's header line)."""
 
     DEFAULT_CSS = "DiffView { height: 1fr; }"
+
+    class Clicked(Message):
+        """A hunk's lines (``hunk`` its index) or a file's header line (``hunk`` None) was clicked."""
+
+        def __init__(self, view: DiffView, file: int, hunk: int | None) -> None:
+            super().__init__()
+            self.view = view
+            self.file = file
+            self.hunk = hunk
+
+        @property
+        def control(self) -> DiffView:
+            return self.view
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._patches: list[FilePatch] = []
         self._states: list[list[str]] = []
-        self._current: tuple[int, int] | None = None
+        self._current: tuple[int, int | None] | None = None
         self._lines: list[Strip] = []
-        self._hunk_rows: dict[tuple[int, int], int] = {}
+        self._hunk_rows: dict[tuple[int, int | None], int] = {}
+        self._row_owner: list[tuple[int, int | None]] = []
+        self._bodies: dict[tuple[int, bool], list[Text]] = {}
+        """Highlighted hunk lines by ``(id(hunk), dark)``: toggling a hunk re-highlights nothing."""
 
     def show(self, patches: list[FilePatch], states: list[list[str]] | None = None,
-             current: tuple[int, int] | None = None) -> None:
-        """Show ``patches``; ``states[f][h]`` is pending/accepted/rejected per hunk."""
+             current: tuple[int, int | None] | None = None) -> None:
+        """Show ``patches``; ``states[f][h]`` is pending/accepted/rejected (or on/off) per hunk."""
+        if patches is not self._patches:
+            self._bodies = {}
         self._patches = patches
         self._states = states or [["pending"] * len(p.hunks) for p in patches]
         self._current = current
         self._build()
         if current is not None and current in self._hunk_rows:
-            self.scroll_to(y=max(0, self._hunk_rows[current] - 1), animate=False)
+            self.scroll_to_row(self._hunk_rows[current])
+
+    def scroll_to_row(self, row: int) -> None:
+        """Bring ``row`` (a hunk's header) into view with a line above it, if it is not."""
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if not self.is_mounted or height <= 0 or not top <= row - 1 < row + 2 <= top + height:
+            self.scroll_to(y=max(0, row - 1), animate=False)
+
+    def _body(self, patch: FilePatch, hunk: Hunk, dark: bool, theme: str) -> list[Text]:
+        key = (id(hunk), dark)
+        if key not in self._bodies:
+            self._bodies[key] = hunk_lines(patch.path, hunk, dark, theme)
+        return [row.copy() for row in self._bodies[key]]
 
     def _build(self) -> None:
         dark = self.app.current_theme.dark if self.is_mounted else True
         theme = "monokai" if dark else "default"
         console = self.app.console
         rows: list[Text] = []
-        self._hunk_rows = {}
+        self._hunk_rows, self._row_owner = {}, []
         for f, patch in enumerate(self._patches):
-            rows.append(Text.assemble((patch.path, "bold"), f" ({patch.action}) ",
+            file_selected = self._current == (f, None)
+            self._hunk_rows[(f, None)] = len(rows)
+            self._row_owner.append((f, None))
+            rows.append(Text.assemble(("▶" if file_selected else "", "bold reverse"),
+                                      (patch.path, "bold reverse" if file_selected else "bold"),
+                                      f" ({patch.action}) ",
                                       (f"+{patch.added}", "green"), " ", (f"-{patch.removed}", "red")))
             for h, hunk in enumerate(patch.hunks):
                 state = self._states[f][h] if f < len(self._states) and h < len(self._states[f]) else "pending"
@@ -78,19 +118,27 @@ class DiffView(ScrollView, can_focus=True):
                 self._hunk_rows[(f, h)] = len(rows)
                 header = Text(f"{'▶' if selected else ' '}{HUNK_MARKS.get(state, ' ')} {hunk.header}",
                               style="bold reverse" if selected else "cyan")
-                if state != "pending":
-                    header.append(f"  {state}", style="bold green" if state == "accepted" else "bold red")
+                if state in _LABELLED:
+                    header.append(f"  {_LABELS[state]}", style=_LABELLED[state])
                 rows.append(header)
-                body = hunk_lines(patch.path, hunk, dark, theme)
-                if state == "rejected":
+                body = self._body(patch, hunk, dark, theme)
+                if state in ("rejected", "off"):
                     for row in body:
                         row.stylize("strike dim")
                 rows.extend(body)
+                self._row_owner.extend([(f, h)] * (len(body) + 1))
             rows.append(Text(""))
+            self._row_owner.append((f, None))
         self._lines = [Strip(list(row.render(console, end=""))) for row in rows]
         widest = max((s.cell_length for s in self._lines), default=0)
         self.virtual_size = Size(widest, len(self._lines))
         self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        row = self.scroll_offset.y + event.y
+        if 0 <= row < len(self._row_owner):
+            f, h = self._row_owner[row]
+            self.post_message(self.Clicked(self, f, h))
 
     def plain_text(self) -> str:
         return "\n".join(s.text.rstrip() for s in self._lines)
