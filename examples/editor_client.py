@@ -59,8 +59,11 @@ class EngramClient:
     def prompt(self, sid: str, text: str) -> dict[str, Any]:
         return self._call("POST", f"/sessions/{sid}/prompt", json={"text": text})
 
-    def approve(self, sid: str, request_id: str, note: str = "") -> dict[str, Any]:
-        return self._call("POST", f"/sessions/{sid}/approvals/{request_id}/approve", json={"note": note})
+    def approve(self, sid: str, request_id: str, note: str = "",
+                rejected_hunks: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        """Approve; for an edit set, ``rejected_hunks`` (path -> hunk indices) leaves hunks out."""
+        body: dict[str, Any] = {"note": note, "rejected_hunks": rejected_hunks or {}}
+        return self._call("POST", f"/sessions/{sid}/approvals/{request_id}/approve", json=body)
 
     def reject(self, sid: str, request_id: str, note: str = "") -> dict[str, Any]:
         return self._call("POST", f"/sessions/{sid}/approvals/{request_id}/reject", json={"note": note})

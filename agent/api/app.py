@@ -15,7 +15,7 @@ from agent.api.manager import SessionBusy, SessionManager, SessionNotFound
 from agent.api.metrics import ApiMetrics, MetricsMiddleware
 from agent.api.paths import PathRefused
 from agent.api.routes import events, health, memory, repo, sessions, tasks
-from agent.api.runner import ApprovalNotFound
+from agent.api.runner import ApprovalNotFound, BadApproval
 from agent.api.settings import ServerSettings
 
 API_VERSION = "v1"
@@ -73,6 +73,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (SessionBusy, status.HTTP_409_CONFLICT),
         (PathRefused, status.HTTP_403_FORBIDDEN),
         (PolicyError, status.HTTP_400_BAD_REQUEST),
+        (BadApproval, status.HTTP_400_BAD_REQUEST),
         (ConfigError, status.HTTP_400_BAD_REQUEST),
         (MemoryInputError, status.HTTP_400_BAD_REQUEST),
         (MemoryStoreError, status.HTTP_500_INTERNAL_SERVER_ERROR),

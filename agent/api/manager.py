@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from agent.api.db import DB_FILE_NAME, open_db
@@ -128,12 +129,13 @@ class SessionManager:
             raise SessionBusy(f"nothing to resume: the session is {record.state}")
         return self._start(record, resume=True)
 
-    def answer(self, session_id: str, request_id: str, approved: bool, note: str = "") -> None:
+    def answer(self, session_id: str, request_id: str, approved: bool, note: str = "", *,
+               rejected_hunks: Mapping[str, Sequence[int]] | None = None) -> None:
         self.get(session_id)
         runner = self.runners.get(session_id)
         if runner is None:
             raise SessionBusy("no task is running in this session")
-        runner.answer(request_id, approved, note)
+        runner.answer(request_id, approved, note, rejected_hunks=rejected_hunks)
 
     async def cancel(self, session_id: str) -> bool:
         """Stop the running task (False when none runs)."""

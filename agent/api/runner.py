@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,10 @@ from agent.api.eventlog import EventLog
 
 EventHook = Callable[[EventBase], Awaitable[None]]
 FinishHook = Callable[[SessionFinished], None]
+
+
+class BadApproval(ValueError):
+    """An answer the waiting approval cannot take (e.g. hunks that are not in its edit set)."""
 
 
 class ApprovalNotFound(LookupError):
@@ -121,16 +125,27 @@ class TaskRunner:
         assert self.finished is not None
         return self.finished
 
-    def answer(self, request_id: str, approved: bool, note: str = "") -> None:
-        """Answer a waiting approval (``ApprovalNotFound`` when none has that id)."""
+    def answer(self, request_id: str, approved: bool, note: str = "", *,
+               rejected_hunks: Mapping[str, Sequence[int]] | None = None) -> None:
+        """Answer a waiting approval (``ApprovalNotFound`` when none has that id);
+        ``rejected_hunks`` approves an edit set without those hunks."""
         if request_id not in self.waiting:
             raise ApprovalNotFound(f"no approval {request_id!r} is waiting "
                                    f"(waiting: {', '.join(self.waiting) or 'none'})")
-        self.waiting.pop(request_id)
         if self._broker is not None and self._broker.owns(request_id):
+            if rejected_hunks:
+                raise BadApproval("only an edit set's approval can leave hunks out")
             self._broker.answer(request_id, approved, note)
         else:
-            self._session.answer_approval(request_id, approved, note)  # type: ignore[attr-defined]
+            from agent.session import SessionError  # loaded already: a task is running
+
+            # the session checks the hunks first: a bad answer leaves the question open
+            try:
+                self._session.answer_approval(  # type: ignore[attr-defined]
+                    request_id, approved, note, rejected_hunks=rejected_hunks)
+            except SessionError as exc:
+                raise BadApproval(str(exc)) from None
+        self.waiting.pop(request_id)
 
     async def _drive(self, stream: object) -> None:
         agen = stream  # an async generator of events

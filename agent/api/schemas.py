@@ -38,6 +38,10 @@ class ApprovalBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str = Field(default="", max_length=4_000, description="Told to the model.")
+    rejected_hunks: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Approve an edit set without these hunks: path -> indices of the hunks "
+                    "(0-based, in the order of that file's diff in the edit_set event).")
 
 
 class DiffView(BaseModel):

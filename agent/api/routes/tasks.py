@@ -34,7 +34,8 @@ async def resume(session_id: str, mgr: SessionManager = Depends(manager)) -> Ses
 @router.post("/approvals/{request_id}/approve", response_model=SessionView)
 async def approve(session_id: str, request_id: str, body: ApprovalBody | None = None,
                   mgr: SessionManager = Depends(manager)) -> SessionView:
-    mgr.answer(session_id, request_id, True, body.note if body else "")
+    mgr.answer(session_id, request_id, True, body.note if body else "",
+               rejected_hunks=body.rejected_hunks if body else None)
     return view(mgr, session_id)
 
 

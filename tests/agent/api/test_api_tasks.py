@@ -47,6 +47,32 @@ def test_task_over_sse_with_an_approval(client, shop_repo: Path, tmp_path: Path)
     assert (shop_repo / "shop/prices.py").read_text() == SHOP_FILES["shop/prices.py"]
 
 
+def test_an_edit_set_approved_without_one_file(client, live: LiveServer, shop_repo: Path,
+                                              tmp_path: Path) -> None:
+    sid = client.create_session(str(shop_repo), policy="suggest",
+                                model=f"replay:{fix_script(tmp_path)}")
+    start = client.prompt(sid, "fix the discounted total")["last_seq"]
+    events = []
+    for event in client.events(sid, after=start):
+        events.append(event)
+        if event["type"] == "approval_requested":
+            proposed = [e for e in events if e["type"] == "edit_set"][-1]
+            assert event["edit_set_id"] == proposed["edit_set_id"]
+            assert {f["path"] for f in proposed["files"]} == {"shop/prices.py", "shop/cart.py"}
+            with httpx.Client(base_url=live.url,
+                              headers={"Authorization": f"Bearer {live.token}"}) as http:
+                bad = http.post(f"/v1/sessions/{sid}/approvals/{event['request_id']}/approve",
+                                json={"rejected_hunks": {"shop/nowhere.py": [0]}})
+            assert bad.status_code == 400 and "shop/nowhere.py" in bad.json()["detail"]
+            # the question is still open after a bad answer
+            assert [p["request_id"] for p in client.diff(sid)["pending"]] == [event["request_id"]]
+            client.approve(sid, event["request_id"], rejected_hunks={"shop/cart.py": [0]})
+    given = [e for e in events if e["type"] == "approval_given"]
+    assert given[0]["rejected_hunks"] == {"shop/cart.py": [0]}
+    assert (shop_repo / "shop/prices.py").read_text().endswith(FIXED_PRICES)
+    assert (shop_repo / "shop/cart.py").read_text() == SHOP_FILES["shop/cart.py"]
+
+
 def test_rejected_edit_leaves_files_alone(client, shop_repo: Path, tmp_path: Path, editor_client) -> None:
     script = fix_script(tmp_path)
     done = editor_client.run_task(client, str(shop_repo), "fix it", lambda e: False,
