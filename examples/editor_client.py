@@ -56,8 +56,9 @@ class EngramClient:
     def session(self, sid: str) -> dict[str, Any]:
         return self._call("GET", f"/sessions/{sid}")
 
-    def prompt(self, sid: str, text: str) -> dict[str, Any]:
-        return self._call("POST", f"/sessions/{sid}/prompt", json={"text": text})
+    def prompt(self, sid: str, text: str, pinned: list[str] | None = None) -> dict[str, Any]:
+        """Start a task; ``pinned`` repository files are shown to the model in full."""
+        return self._call("POST", f"/sessions/{sid}/prompt", json={"text": text, "pinned": pinned or []})
 
     def approve(self, sid: str, request_id: str, note: str = "",
                 rejected_hunks: dict[str, list[int]] | None = None) -> dict[str, Any]:

@@ -110,15 +110,16 @@ class SessionManager:
 
     # -- tasks ---------------------------------------------------------------------------------
 
-    def prompt(self, session_id: str, text: str) -> SessionRecord:
-        """Start a task in the session (``SessionBusy`` while one runs)."""
+    def prompt(self, session_id: str, text: str, *, pinned: Sequence[str] = ()) -> SessionRecord:
+        """Start a task in the session (``SessionBusy`` while one runs); ``pinned`` files are
+        shown to the model in full (kept in the task's checkpoint, so a resume keeps them)."""
         record = self.get(session_id)
         if session_id in self._tasks:
             raise SessionBusy("a task is running in this session; wait for it, or cancel it")
         record.tasks += 1
         record.thread_id = f"{session_id}-{record.tasks}"
         record.task = text.strip()
-        return self._start(record, resume=False)
+        return self._start(record, resume=False, pinned=pinned)
 
     def resume(self, session_id: str) -> SessionRecord:
         """Continue the interrupted task from its checkpoint."""
@@ -154,11 +155,12 @@ class SessionManager:
     def repo_lock(self, root: str) -> asyncio.Lock:
         return self._locks.setdefault(root, asyncio.Lock())
 
-    def _start(self, record: SessionRecord, *, resume: bool) -> SessionRecord:
+    def _start(self, record: SessionRecord, *, resume: bool,
+               pinned: Sequence[str] = ()) -> SessionRecord:
         assert record.thread_id is not None
         spec = TaskSpec(session_id=record.id, root=Path(record.root), policy=record.policy,
                         thread_id=record.thread_id, task=_with_recap(record.task, record.history),
-                        resume=resume, model_ref=record.model,
+                        resume=resume, model_ref=record.model, pinned=list(pinned),
                         mcp_servers={str(s["name"]): McpServerConfig.model_validate(
                             {k: v for k, v in s.items() if k != "name"}) for s in record.mcp_servers})
         runner = TaskRunner(spec, self.log, self.repo_lock(record.root), on_event=self._on_event)

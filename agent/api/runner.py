@@ -48,6 +48,8 @@ class TaskSpec:
     resume: bool = False
     """Continue ``thread_id`` from its checkpoint (from the start when it has none yet)."""
     model_ref: str | None = None
+    pinned: list[str] = field(default_factory=list)
+    """Files shown to the model in full (a resume takes them from the checkpoint)."""
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
 
 
@@ -106,7 +108,8 @@ class TaskRunner:
             session = Session(self.spec.root, settings, chat, policy=policy)
             self._session = session
             stream = (session.resume(self.spec.thread_id) if resume
-                      else session.run(self.spec.task, session_id=self.spec.thread_id))
+                      else session.run(self.spec.task, session_id=self.spec.thread_id,
+                                       pinned=self.spec.pinned))
             await self._drive(stream)
         except asyncio.CancelledError:
             if self.user_cancelled:

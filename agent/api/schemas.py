@@ -32,6 +32,8 @@ class PromptBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=200_000, description="The task.")
+    pinned: list[str] = Field(default_factory=list, max_length=200,
+                              description="Repository files shown to the model in full for this task.")
 
 
 class ApprovalBody(BaseModel):

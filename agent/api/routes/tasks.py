@@ -20,7 +20,7 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["tasks"])
 async def prompt(session_id: str, body: PromptBody,
                  mgr: SessionManager = Depends(manager)) -> SessionView:
     """Start a task; follow it on ``/events``. 409 while another task runs."""
-    mgr.prompt(session_id, body.text)
+    mgr.prompt(session_id, body.text, pinned=body.pinned)
     return view(mgr, session_id)
 
 

@@ -47,15 +47,18 @@ def test_task_over_sse_with_an_approval(client, shop_repo: Path, tmp_path: Path)
     assert (shop_repo / "shop/prices.py").read_text() == SHOP_FILES["shop/prices.py"]
 
 
-def test_an_edit_set_approved_without_one_file(client, live: LiveServer, shop_repo: Path,
+def test_pins_and_an_edit_set_approved_without_one_file(client, live: LiveServer, shop_repo: Path,
                                               tmp_path: Path) -> None:
     sid = client.create_session(str(shop_repo), policy="suggest",
                                 model=f"replay:{fix_script(tmp_path)}")
-    start = client.prompt(sid, "fix the discounted total")["last_seq"]
+    start = client.prompt(sid, "fix the discounted total", pinned=["shop/cart.py", "nope.py"])["last_seq"]
     events = []
     for event in client.events(sid, after=start):
         events.append(event)
         if event["type"] == "approval_requested":
+            ready = [e for e in events if e["type"] == "context_ready"][0]
+            assert ready["pinned"] == ["shop/cart.py"]
+            assert any(e["type"] == "notice" and "nope.py" in e["text"] for e in events)
             proposed = [e for e in events if e["type"] == "edit_set"][-1]
             assert event["edit_set_id"] == proposed["edit_set_id"]
             assert {f["path"] for f in proposed["files"]} == {"shop/prices.py", "shop/cart.py"}
