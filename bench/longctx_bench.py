@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="Small shape at small contexts (CPU smoke run).")
     ap.add_argument("--contexts", type=int, nargs="+")
     ap.add_argument("--decode-steps", type=int)
-    ap.add_argument("--kv-dtype", default="fp8", choices=["bf16", "fp8"])
+    ap.add_argument("--kv-dtype", default="fp8", choices=["auto", "bf16", "fp8"])
     ap.add_argument("--kv-offload", default="cpu", choices=["none", "cpu", "disk"])
     ap.add_argument("--sparse-budget", type=int)
     ap.add_argument("--gpu-kv-gib", type=float)

@@ -4,8 +4,8 @@ A 5-digit passkey sits at a given depth inside filler text; the model (SmolLM2-1
 default, 8K context) must repeat it, greedy. Each configuration runs the same prompts through
 the engine's scheduler (prefix caching shares the filler between depths). Prints one JSON line
 per (configuration, context) and a summary line comparing each configuration with the dense
-baseline measured in the same run; the product configuration (FP8 + sparse, budget 512) must
-stay within 5 points of dense at every length.
+baseline measured in the same run (``dense-bf16``, else ``dense``); the product configuration (FP8 +
+sparse, budget 512) must stay within 5 points of dense bf16 at every length.
 
     python bench/needle_bench.py                              # the full grid
     python bench/needle_bench.py --contexts 512 1024 --configs dense fp8-sparse512
@@ -28,7 +28,8 @@ from runtime.engine.sampling import SamplingParams
 from runtime.engine.settings import EngineSettings, resolve_device, resolve_dtype
 
 CONFIGS: dict[str, dict[str, Any]] = {
-    "dense": {"kv_dtype": "bf16", "sparse_budget": 0},
+    "dense": {"kv_dtype": "auto", "sparse_budget": 0},  # the model's dtype: float32 KV on CPU
+    "dense-bf16": {"kv_dtype": "bf16", "sparse_budget": 0},  # bfloat16 KV (the baseline), float32 math
     "fp8": {"kv_dtype": "fp8", "sparse_budget": 0},
     "fp8-sparse128": {"kv_dtype": "fp8", "sparse_budget": 128},
     "fp8-sparse256": {"kv_dtype": "fp8", "sparse_budget": 256},
@@ -37,7 +38,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # The decode budget in prefill too (the default prefill budget is 4096 tokens).
     "fp8-sparse512-prefill512": {"kv_dtype": "fp8", "sparse_budget": 512, "sparse_prefill_budget": 512},
 }
-PRODUCT, BASELINE, TOLERANCE = "fp8-sparse512", "dense", 5.0
+PRODUCT, TOLERANCE = "fp8-sparse512", 5.0
+BASELINES = ("dense-bf16", "dense")  # the first one measured in the run is the baseline
 INTRO = ("There is an important piece of information hidden inside a lot of irrelevant text. "
          "Find it and memorize it. I will quiz you about it.\n")
 FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
@@ -109,15 +111,17 @@ def main() -> None:
             scores[name][context] = acc
             print(json.dumps({"bench": "needle", "config": name, "context": context, "accuracy": acc,
                               "found": [int(r["found"]) for r in sorted(cell, key=lambda r: r["depth"])],
+                              "answers": [r["answer"] for r in sorted(cell, key=lambda r: r["depth"])],
                               "prompt_tokens": sum(len(p[3]) for p in prompts if p[0] == context),
                               "config_seconds": round(seconds, 1)}), flush=True)
         del engine
-    summary: dict[str, Any] = {"bench": "needle", "summary": True, "baseline": BASELINE, "tolerance_points": TOLERANCE}
-    if BASELINE in scores:
+    baseline = next((b for b in BASELINES if b in scores), None)
+    summary: dict[str, Any] = {"bench": "needle", "summary": True, "baseline": baseline, "tolerance_points": TOLERANCE}
+    if baseline is not None:
         for name, row in scores.items():
-            summary[f"{name}_minus_dense"] = {c: row[c] - scores[BASELINE][c] for c in row}
+            summary[f"{name}_minus_{baseline}"] = {c: row[c] - scores[baseline][c] for c in row}
         if PRODUCT in scores:
-            gaps = [scores[BASELINE][c] - scores[PRODUCT][c] for c in args.contexts]
+            gaps = [scores[baseline][c] - scores[PRODUCT][c] for c in args.contexts]
             summary["product_within_tolerance"] = all(g <= TOLERANCE for g in gaps)
     print(json.dumps(summary), flush=True)
     header = "| config | " + " | ".join(f"{c}" for c in args.contexts) + " |"

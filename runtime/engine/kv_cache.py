@@ -46,16 +46,23 @@ def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 class LayerKV:
-    """Unquantized storage in the model's dtype (``--kv-dtype bf16``)."""
+    """Unquantized storage: the model's dtype (``--kv-dtype auto``) or bfloat16 (``bf16``).
+
+    ``dtype`` is what is stored; reads return it and attention casts to its compute dtype, so a
+    float32 model on CPU with bfloat16 storage attends over bf16-rounded keys and values in float32.
+    Block summaries use ``compute_dtype`` (default ``dtype``).
+    """
 
     def __init__(self, num_blocks: int, block_size: int, num_kv_heads: int, head_dim: int,
                  dtype: torch.dtype, device: torch.device, summary: bool = False,
-                 k: torch.Tensor | None = None, v: torch.Tensor | None = None) -> None:
+                 k: torch.Tensor | None = None, v: torch.Tensor | None = None,
+                 compute_dtype: torch.dtype | None = None) -> None:
         shape = (num_blocks, block_size, num_kv_heads, head_dim)
         self.k = k if k is not None else torch.zeros(shape, dtype=dtype, device=device)
         self.v = v if v is not None else torch.zeros(shape, dtype=dtype, device=device)
         self.block_size, self.num_blocks = block_size, num_blocks
-        self.summary = BlockSummary(num_blocks, block_size, num_kv_heads, head_dim, dtype, device) if summary else None
+        self.summary = (BlockSummary(num_blocks, block_size, num_kv_heads, head_dim, compute_dtype or dtype, device)
+                        if summary else None)
 
     def write(self, k: torch.Tensor, v: torch.Tensor, slot_mapping: torch.Tensor) -> None:
         """Store new keys/values [T, kv_heads, head_dim] at flat slots ``slot_mapping`` [T]."""

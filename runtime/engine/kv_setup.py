@@ -16,7 +16,7 @@ from runtime.engine.kv_tiers import (
     device_cache,
     tiered_cache,
 )
-from runtime.engine.settings import EngineSettings
+from runtime.engine.settings import EngineSettings, kv_storage_dtype
 
 _GIB = 2**30
 
@@ -40,7 +40,8 @@ def build_kv(cfg: ModelConfig, settings: EngineSettings, device: torch.device, d
              max_batched_tokens: int) -> KVPlan:
     """The cache for ``cfg`` under ``settings``; raises :class:`EngineError` when it cannot fit."""
     bs = settings.block_size
-    layout = KVLayout(bs, cfg.num_kv_heads, cfg.head_dim, dtype, fp8=settings.kv_dtype == "fp8")
+    layout = KVLayout(bs, cfg.num_kv_heads, cfg.head_dim, dtype, fp8=settings.kv_dtype == "fp8",
+                      storage_dtype=kv_storage_dtype(settings.kv_dtype, dtype))
     sparse = sparse_config(settings)
     ctx = min(cfg.max_context, settings.max_model_len or cfg.max_context)
     if settings.kv_offload == "none":

@@ -23,7 +23,7 @@ import torch
 
 from runtime.engine.block_summary import BlockSummary
 from runtime.engine.kv_cache import LayerKV, LayerStorage, PagedKVCache
-from runtime.engine.kv_fp8 import FP8_DTYPE, Fp8LayerKV
+from runtime.engine.kv_fp8 import Fp8LayerKV
 from runtime.engine.tier_gpu import SlotCache, TierCopier, TierStats
 from runtime.engine.tier_host import HostAllocator
 
@@ -38,24 +38,29 @@ class KVLayout:
     dtype: torch.dtype
     """The model's compute dtype."""
     fp8: bool
+    storage_dtype: torch.dtype | None = None
+    """Unquantized storage dtype (default: ``dtype``); ignored for FP8."""
+
+    @property
+    def plain_dtype(self) -> torch.dtype:
+        return self.storage_dtype or self.dtype
 
 
 def make_storage(layout: KVLayout, num_blocks: int, device: torch.device, summary: bool,
                  host: HostAllocator | None = None) -> LayerStorage:
     """One layer's storage on ``device``, or on the host through ``host``'s allocator."""
     shape = (num_blocks, layout.block_size, layout.num_kv_heads, layout.head_dim)
-    heads = (num_blocks, layout.num_kv_heads)
     if layout.fp8:
         tensors = None
         if host is not None:
-            tensors = {"k": host.zeros(shape, FP8_DTYPE), "v": host.zeros(shape, FP8_DTYPE),
-                       "k_scale": host.zeros(heads, torch.float32), "v_scale": host.zeros(heads, torch.float32)}
+            specs = Fp8LayerKV.tensor_specs(num_blocks, layout.block_size, layout.num_kv_heads, layout.head_dim)
+            tensors = {name: host.zeros(spec_shape, dtype) for name, (spec_shape, dtype) in specs.items()}
         return Fp8LayerKV(num_blocks, layout.block_size, layout.num_kv_heads, layout.head_dim, layout.dtype,
                           device, summary, storage=tensors)
-    k = host.zeros(shape, layout.dtype) if host is not None else None
-    v = host.zeros(shape, layout.dtype) if host is not None else None
-    return LayerKV(num_blocks, layout.block_size, layout.num_kv_heads, layout.head_dim, layout.dtype, device,
-                   summary, k=k, v=v)
+    k = host.zeros(shape, layout.plain_dtype) if host is not None else None
+    v = host.zeros(shape, layout.plain_dtype) if host is not None else None
+    return LayerKV(num_blocks, layout.block_size, layout.num_kv_heads, layout.head_dim, layout.plain_dtype, device,
+                   summary, k=k, v=v, compute_dtype=layout.dtype)
 
 
 class TieredLayerKV:
@@ -176,7 +181,7 @@ def bytes_per_block(num_layers: int, layout: KVLayout, summary: bool) -> int:
         size = Fp8LayerKV.bytes_per_block(num_layers, layout.block_size, layout.num_kv_heads, layout.head_dim)
     else:
         size = PagedKVCache.bytes_per_block(num_layers, layout.block_size, layout.num_kv_heads, layout.head_dim,
-                                            layout.dtype)
+                                            layout.plain_dtype)
     if summary:
         size += 2 * num_layers * layout.num_kv_heads * layout.head_dim * torch.empty((), dtype=layout.dtype).element_size()
     return size

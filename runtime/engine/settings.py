@@ -34,8 +34,9 @@ class EngineSettings(BaseModel):
     """Share KV blocks between requests with a common prompt prefix."""
     cuda_graphs: bool = True
     """Replay decode steps as CUDA graphs (GPU only; off while blocks live in tiers or attention is sparse)."""
-    kv_dtype: Literal["bf16", "fp8"] = "bf16"
-    """KV storage: ``bf16`` keeps the model's dtype (float32 on CPU); ``fp8`` stores e4m3 with per-block, per-head scales."""
+    kv_dtype: Literal["auto", "bf16", "fp8"] = "auto"
+    """KV storage: ``auto`` keeps the model's dtype (float32 on CPU); ``bf16`` stores bfloat16 whatever the model's
+    dtype (attention still computes in the model's dtype); ``fp8`` stores e4m3 with scales (see :mod:`kv_fp8`)."""
     kv_offload: Literal["none", "cpu", "disk"] = "none"
     """Where blocks live: all on the device (``none``), homed in host RAM (``cpu``) or in memory-mapped files
     (``disk``) with the GPU caching the blocks in use."""
@@ -73,6 +74,11 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise EngineError(f"device {name!r} requested but CUDA is not available; use --device cpu")
     return device
+
+
+def kv_storage_dtype(kv_dtype: str, model_dtype: torch.dtype) -> torch.dtype | None:
+    """The unquantized KV storage dtype for ``--kv-dtype`` (None for ``fp8``, which has its own encoding)."""
+    return {"auto": model_dtype, "bf16": torch.bfloat16}.get(kv_dtype)
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:

@@ -18,6 +18,8 @@ dropped the passkey block, turning 4/4 dense retrievals at 2K into 1/4.
 
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 
@@ -26,6 +28,8 @@ from runtime.engine.block_summary import quest_scores
 from runtime.engine.fp8_attention_triton import fp8_sparse_decode, usable
 from runtime.engine.kv_cache import LayerStorage
 from runtime.engine.kv_fp8 import Fp8LayerKV
+
+log = logging.getLogger(__name__)
 
 
 def needs_sparse(context_len: int, cfg: SparseConfig, block_size: int) -> bool:
@@ -53,11 +57,16 @@ def sparse_decode(q: torch.Tensor, cache: LayerStorage, block_tables: torch.Tens
     fused = _fused_fp8_target(cache, ids, bs, d)
     if fused is not None:  # CUDA + Triton + FP8: dequantize inside the kernel
         store, store_ids = fused
-        out = fp8_sparse_decode(q, store.k, store.v, store.k_scale, store.v_scale, store_ids, idx, valid,
-                                context_lens, scale)
-        if hasattr(cache, "mark_read"):
-            cache.mark_read()
-        return out
+        try:
+            out = fp8_sparse_decode(q, store.k, store.v, store.k_scale, store.v_scale, store.k_offset, store_ids,
+                                    idx, valid, context_lens, scale)
+        except Exception as exc:  # noqa: BLE001 - a kernel that cannot compile or launch must not fail decode
+            store.fused_kernel_ok = False
+            log.warning("FP8 Triton decode kernel failed (%s); using the torch path for this layer", exc)
+        else:
+            if hasattr(cache, "mark_read"):
+                cache.mark_read()
+            return out
     k, v = cache.gather_heads(ids)  # [B, kvh, K * bs, d]
     pos = (idx[..., None] * bs + torch.arange(bs, device=q.device)).flatten(2)
     mask = valid.repeat_interleave(bs, dim=-1) & (pos < context_lens.to(q.device)[:, None, None])
@@ -100,7 +109,7 @@ def _fused_fp8_target(cache: LayerStorage, ids: torch.Tensor, bs: int, d: int
         return None
     resolve = getattr(cache, "resolve", None)  # a tiered layer: read its device slots
     store = getattr(cache, "gpu", None) if resolve is not None else cache
-    if not isinstance(store, Fp8LayerKV):
+    if not isinstance(store, Fp8LayerKV) or not store.fused_kernel_ok:
         return None
     return store, (resolve(ids) if resolve is not None else ids)
 

@@ -31,7 +31,8 @@ _DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 _DTYPE = typer.Option("auto", "--dtype", help="auto, float32, bfloat16 or float16.")
 _MAX_LEN = typer.Option(None, "--max-model-len", help="Cap the context window (tokens).")
 _KV = typer.Option(None, "--kv-cache-tokens", help="KV cache capacity in tokens (the host tier's when offloading).")
-_KV_DTYPE = typer.Option("bf16", "--kv-dtype", help="KV storage: bf16 (the model's dtype) or fp8 (e4m3 with scales).")
+_KV_DTYPE = typer.Option("auto", "--kv-dtype",
+                         help="KV storage: auto (the model's dtype), bf16, or fp8 (e4m3 residuals with scales).")
 _KV_OFFLOAD = typer.Option("none", "--kv-offload",
                            help="Where KV blocks live: none (all on the device), cpu (host RAM, GPU caches the blocks "
                                 "in use) or disk (memory-mapped files).")

@@ -1,6 +1,8 @@
-"""FP8 KV storage: round-trip error bounds, scale handling, and an FP8 engine that tracks the dense one."""
+"""KV storage encodings: FP8 round-trip bounds, scales and key offsets, bf16 storage, engines that track dense."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
@@ -48,13 +50,66 @@ def test_token_by_token_writes_stay_within_twice_the_bound_and_reused_blocks_sta
     ids = torch.arange(1, 7)
     got_k, got_v = layer.gather(ids)
     want_k, want_v = ref.gather(ids)
+    # A block started by one decode token takes that token's keys as its channel offsets.
+    assert torch.equal(layer.k_offset[1], k[0].to(torch.bfloat16))
+    offset = layer.k_offset[ids].float().repeat_interleave(4, dim=0)
     scale_k = layer.k_scale[ids].repeat_interleave(4, dim=0)[:, :, None]
-    assert bool(((got_k - want_k).abs() <= fp8_error_bound(want_k, scale_k, reencoded=True)).all())
-    assert torch.allclose(got_v, want_v, atol=0.5, rtol=1 / 8)
-    # Block 1 reused by a new owner from offset 0: its scale follows the new (tiny) values only.
+    assert bool(((got_k - want_k).abs() <= fp8_error_bound(want_k - offset, scale_k, reencoded=True)).all())
+    scale_v = layer.v_scale[ids].repeat_interleave(4, dim=0)[:, :, None]
+    assert bool(((got_v - want_v).abs() <= fp8_error_bound(want_v, scale_v, reencoded=True)).all())
+    # Block 1 reused by a new owner from offset 0: scale and offsets follow the new (tiny) values only.
     layer.write(torch.full((1, 2, 16), 1e-3), torch.full((1, 2, 16), 1e-3), torch.tensor([4]))
-    assert torch.allclose(layer.k_scale[1], torch.full((2,), 1e-3 / 448))
-    assert torch.allclose(layer.gather(torch.tensor([1]))[0][0], torch.full((2, 16), 1e-3), rtol=1 / 16)
+    assert torch.equal(layer.v_scale[1], torch.full((2,), 2.0**-18))  # 1e-3 / 448 rounded up to a power of two
+    assert torch.allclose(layer.k_offset[1].float(), torch.full((2, 16), 1e-3), rtol=1 / 128)
+    got_k, got_v = layer.gather(torch.tensor([1]))
+    assert torch.allclose(got_k[0], torch.full((2, 16), 1e-3), rtol=1 / 64)
+    assert torch.allclose(got_v[0], torch.full((2, 16), 1e-3), rtol=1 / 16)
+
+
+def test_key_offsets_cut_the_error_of_keys_with_outlier_channels() -> None:
+    """Keys with large per-channel offsets (RoPE's slow channels) lose far less with block midpoints."""
+    gen = torch.Generator().manual_seed(3)
+    channel_offset = torch.zeros(32)
+    channel_offset[[3, 17]] = torch.tensor([40.0, -25.0])  # two outlier channels, as in real keys
+    k = torch.randn(64, 2, 32, generator=gen) + channel_offset
+    layer = Fp8LayerKV(16, 16, 2, 32, torch.float32, CPU)
+    layer.write(k, torch.randn(64, 2, 32, generator=gen), torch.arange(64))
+    got = layer.gather(torch.arange(4))[0]
+    blocks = k.view(4, 16, 2, 32)
+    plain_scales = block_scales(blocks)  # per-block, per-head scales without offsets
+    plain = dequantize(quantize(blocks, plain_scales).transpose(1, 2), plain_scales, torch.float32).transpose(1, 2)
+    err_offset = ((got - k).norm() / k.norm()).item()
+    err_plain = ((plain.reshape(64, 2, 32) - k).norm() / k.norm()).item()
+    assert err_offset < err_plain / 4, (err_offset, err_plain)
+    residual = k - layer.k_offset[:4].float().repeat_interleave(16, dim=0)
+    bound = fp8_error_bound(residual, layer.k_scale[:4].repeat_interleave(16, dim=0)[:, :, None])
+    assert bool(((got - k).abs() <= bound).all())  # written once (a full block): the single-encode bound
+
+
+def test_appending_tokens_that_keep_the_scale_leaves_stored_bytes_untouched() -> None:
+    gen = torch.Generator().manual_seed(4)
+    layer = Fp8LayerKV(4, 8, 1, 16, torch.float32, CPU)
+    layer.write(torch.randn(4, 1, 16, generator=gen) * 4, torch.randn(4, 1, 16, generator=gen) * 4, torch.arange(4))
+    before = {n: t.clone() for n, t in layer.read_blocks(torch.tensor([0])).items()}
+    small = torch.full((1, 1, 16), 1e-2) + layer.k_offset[0].float()  # inside the block's range: no rescale
+    layer.write(small, torch.full((1, 1, 16), 1e-2), torch.tensor([4]))
+    after = layer.read_blocks(torch.tensor([0]))
+    assert torch.equal(after["k_scale"], before["k_scale"]) and torch.equal(after["k_offset"], before["k_offset"])
+    for name in ("k", "v"):  # the four stored tokens were not rounded again
+        assert torch.equal(after[name][:, :4].view(torch.uint8), before[name][:, :4].view(torch.uint8))
+
+
+def test_bf16_kv_stores_bfloat16_on_a_float32_model(llama_dir: Path) -> None:
+    params = SamplingParams(max_tokens=6, temperature=0, ignore_eos=True)
+    prompt = list(range(5, 70))
+    auto = make_engine(llama_dir, kv_dtype="auto", max_num_batched_tokens=16, sparse_budget=0)
+    bf16 = make_engine(llama_dir, kv_dtype="bf16", max_num_batched_tokens=16, sparse_budget=0)
+    assert auto.cache.layers[0].k.dtype == torch.float32 and bf16.cache.layers[0].k.dtype == torch.bfloat16
+    assert bf16.cache.device_bytes() * 2 == auto.cache.device_bytes()  # really half the bytes
+    want = auto.generate(prompt, params).token_ids
+    assert bf16.generate(prompt, params).token_ids == want  # bf16 rounding does not change greedy tokens here
+    stored = bf16.cache.layers[0].k.view(-1, *bf16.cache.layers[0].k.shape[2:])
+    assert stored.abs().sum() > 0 and stored.dtype == torch.bfloat16
 
 
 def test_per_head_gather_matches_block_gather() -> None:
@@ -79,9 +134,9 @@ def test_fp8_engine_logits_track_the_dense_engine(llama_dir, monkeypatch: pytest
     monkeypatch.setattr(engine_module, "sample_token", spy)
     prompt = list(range(10, 90))
     params = SamplingParams(max_tokens=4, temperature=0, ignore_eos=True)
-    for current in ("bf16", "fp8"):  # chunked prefill (16-token chunks) reads the FP8 cache back
+    for current in ("auto", "fp8"):  # chunked prefill (16-token chunks) reads the FP8 cache back
         make_engine(llama_dir, kv_dtype=current, max_num_batched_tokens=16).generate(prompt, params)
-    dense, fp8 = captured["bf16"][0], captured["fp8"][0]
+    dense, fp8 = captured["auto"][0], captured["fp8"][0]
     p, q = dense.softmax(-1), fp8.softmax(-1)
     assert (p - q).abs().sum() < 0.15  # total variation of the next-token distribution stays small
     assert (dense - fp8).abs().max() < 0.1 * dense.abs().max()
@@ -99,12 +154,13 @@ lens = [30, 13]
 tables = torch.randperm(19)[:16].view(2, 8)
 for b, n in enumerate(lens):
     pos = torch.arange(n)
-    layer.write(torch.randn(n, KVH, D), torch.randn(n, KVH, D), tables[b, pos // BS] * BS + pos % BS)
+    layer.write(torch.randn(n, KVH, D) + 5 * torch.arange(D) / D, torch.randn(n, KVH, D), tables[b, pos // BS] * BS + pos % BS)
 q = torch.randn(B, H, D)
 idx, valid = select_blocks(torch.randn(B, KVH, 8), torch.tensor([8, 4]), 5, 1, 1)
 ids = tables.gather(1, idx.flatten(1)).view_as(idx)
 ctx = torch.tensor(lens)
-out = fa.fp8_sparse_decode(q, layer.k, layer.v, layer.k_scale, layer.v_scale, ids, idx, valid, ctx, D**-0.5)
+out = fa.fp8_sparse_decode(q, layer.k, layer.v, layer.k_scale, layer.v_scale, layer.k_offset, ids, idx, valid, ctx,
+                           D**-0.5)
 k, v = layer.gather_heads(ids)
 pos = (idx[..., None] * BS + torch.arange(BS)).flatten(2)
 mask = valid.repeat_interleave(BS, -1) & (pos < ctx[:, None, None])

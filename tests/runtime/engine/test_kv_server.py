@@ -47,7 +47,7 @@ def test_serve_flags_reach_the_engine_settings(monkeypatch: pytest.MonkeyPatch, 
     s = seen["settings"]
     assert (s.kv_dtype, s.kv_offload, s.sparse_budget, s.gpu_kv_gib) == ("fp8", "disk", 512, 1.5)
     assert main(["model", "serve", "tiny", "--kv-dtype", "int4"]) == 1
-    assert "invalid engine option kv_dtype: Input should be 'bf16' or 'fp8'" in capsys.readouterr().err
+    assert "invalid engine option kv_dtype: Input should be 'auto', 'bf16' or 'fp8'" in capsys.readouterr().err
     assert main(["model", "serve", "tiny", "--sparse-budget", "8"]) == 1
     assert "sparse budget must be 0 (dense) or at least 32 tokens" in capsys.readouterr().err
     assert main(["model", "serve", "tiny", "--kv-offload", "tape"]) == 1

@@ -39,9 +39,10 @@ def test_slot_cache_evicts_least_recently_used_and_never_the_current_set() -> No
         cache.assign([1, 2, 3, 4])
 
 
-@pytest.mark.parametrize(("fp8", "offload"), [(True, "cpu"), (False, "disk"), (True, "disk")])
-def test_tiers_return_bit_identical_blocks(fp8: bool, offload: str, tmp_path: Path) -> None:
-    layout = KVLayout(4, 2, 8, torch.float32, fp8)
+@pytest.mark.parametrize(("fp8", "offload", "stored"), [(True, "cpu", None), (False, "disk", None),
+                                                      (True, "disk", None), (False, "cpu", torch.bfloat16)])
+def test_tiers_return_bit_identical_blocks(fp8: bool, offload: str, stored: torch.dtype | None, tmp_path: Path) -> None:
+    layout = KVLayout(4, 2, 8, torch.float32, fp8, storage_dtype=stored)
     tiered = tiered_cache(2, layout, 12, 4, CPU, offload, tmp_path)  # 4 device slots: constant eviction
     ref = device_cache(2, layout, 12, CPU, summary=True)
     gen = torch.Generator().manual_seed(0)
