@@ -87,6 +87,12 @@ class IndexCache:
         # New cache, or one made by another version or tokenizer: start over.
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process may have set it up while we waited for the write lock: then its
+            # tables (and whatever it has indexed since) are already what we want.
+            row = conn.execute("SELECT value FROM meta WHERE key='cache_key'").fetchone()
+            if row is not None and row[0] == self.key:
+                conn.execute("COMMIT")
+                return
             conn.execute("DROP TABLE IF EXISTS blobs")
             conn.execute("DROP TABLE IF EXISTS files")
             conn.execute(

@@ -209,6 +209,35 @@ def test_locked_cache_is_a_clear_error(make_repo) -> None:
         assert index.symbols("more").definitions  # nothing half-written, nothing lost
 
 
+def test_a_cache_set_up_by_another_process_while_we_waited_is_kept(tmp_path: Path) -> None:
+    import threading
+
+    from indexer.cache import IndexCache
+
+    path = tmp_path / "index.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # the other process is setting the cache up (and indexing into it) inside its transaction
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE blobs (sha TEXT PRIMARY KEY, skip TEXT, payload BLOB)")
+    other.execute("CREATE TABLE files (path TEXT PRIMARY KEY, sha TEXT NOT NULL,"
+                  " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL)")
+    other.execute("INSERT INTO files VALUES ('a.py', 'abc', 1, 1)")
+    other.execute("INSERT INTO meta VALUES ('cache_key', 'k1')")
+    opened: list[IndexCache] = []
+    waiter = threading.Thread(target=lambda: opened.append(IndexCache(path, key="k1")))
+    waiter.start()
+    waiter.join(0.5)  # it saw no key yet and now waits for the write lock
+    other.execute("COMMIT")
+    waiter.join(10)
+    other.close()
+    assert opened, "the second opener failed"
+    rows = opened[0]._conn.execute("SELECT path FROM files").fetchall()
+    opened[0].close()
+    assert rows == [("a.py",)]  # not dropped and recreated empty
+
+
 def test_unknown_tokenizer_is_a_clear_error(make_repo) -> None:
     with pytest.raises(IndexerError, match="unknown tokenizer encoding"):
         Index.open(make_repo({"a.py": GOOD}), IndexSettings(encoding="nope"))
