@@ -75,7 +75,18 @@ class IndexCache:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.lock_timeout_s, isolation_level=None,
                                check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs a moment alone with it, and SQLite answers BUSY at
+        # once (no busy handler) when another opener is doing the same: wait like a lock.
+        deadline = time.monotonic() + self.lock_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc) or time.monotonic() >= deadline:
+                    conn.close()
+                    raise
+                time.sleep(0.02)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 

@@ -238,6 +238,28 @@ def test_a_cache_set_up_by_another_process_while_we_waited_is_kept(tmp_path: Pat
     assert rows == [("a.py",)]  # not dropped and recreated empty
 
 
+def test_opening_a_new_cache_waits_for_another_opener_setting_it_up(tmp_path: Path) -> None:
+    import threading
+
+    from indexer.cache import IndexCache
+
+    path = tmp_path / "index.sqlite"
+    # another opener (a second engram, or a second worker of the app) is mid-way through
+    # creating the cache: SQLite refuses the switch to WAL at once, with no busy wait
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE scratch (x)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        cache = IndexCache(path, key="k1")
+    finally:
+        release.join()
+        other.close()
+    assert cache._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    cache.close()
+
+
 def test_unknown_tokenizer_is_a_clear_error(make_repo) -> None:
     with pytest.raises(IndexerError, match="unknown tokenizer encoding"):
         Index.open(make_repo({"a.py": GOOD}), IndexSettings(encoding="nope"))
