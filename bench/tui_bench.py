@@ -65,7 +65,8 @@ def main():
 
     class Timed(EngramApp):
         def on_mount(self):
-            super().on_mount()
+            # Textual runs EngramApp.on_mount too (handlers along the MRO): no super() call,
+            # which would start the app's background work (indexing included) twice.
             self.call_after_refresh(self.ready)
 
         def ready(self):
@@ -205,7 +206,13 @@ async def _stream_engram(pieces: list[str]) -> dict[str, float]:
     stalls, updates, cpu = _Stalls(), [], []
     async with app.run_test(size=(160, 48)) as pilot:
         _timed_updates(app, updates, cpu)
-        await pilot.pause(0.3)  # the first paint and start-up workers are not part of it
+        # The first paint and the start-up workers (model/sandbox probe, warm-up imports) are
+        # not part of it: their imports hold the GIL, which shows up as long wall-clock frames
+        # (not CPU) if lines stream while they run. A real answer starts after them anyway:
+        # a session's setup imports the same modules before the first token.
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
         _RECORDING[0] = True
         beat = asyncio.create_task(stalls.beat())
         t0 = time.perf_counter()
