@@ -12,13 +12,13 @@ import json
 import mmap
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from agent.memory.hashing import HeadLayout
 from agent.memory.tables import HeadTables
+from runtime.atomic_write import atomic_open
 
 MAGIC = b"ENGRAMT1"
 _ALIGN = 64
@@ -58,20 +58,11 @@ def save_tables(tables: HeadTables, path: Path) -> None:
     for spec in specs.values():
         spec["offset"] = int(spec["offset"]) + data_start  # type: ignore[call-overload]
     blob = json.dumps(header).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + struct.pack("<Q", len(blob)) + blob)
-            for name, arr in arrays.items():
-                fh.seek(int(specs[name]["offset"]))  # type: ignore[call-overload]
-                fh.write(arr.tobytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, binary=True) as fh:
+        fh.write(MAGIC + struct.pack("<Q", len(blob)) + blob)
+        for name, arr in arrays.items():
+            fh.seek(int(specs[name]["offset"]))  # type: ignore[call-overload]
+            fh.write(arr.tobytes())
 
 
 def load_tables(path: Path) -> HeadTables | None:

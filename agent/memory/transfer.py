@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from agent.memory.config import MemorySettings
 from agent.memory.drafts import Draft, make_draft
 from agent.memory.errors import MemoryInputError
 from agent.memory.models import MemoryEntry
+from runtime.atomic_write import atomic_open
 
 FORMAT = "engram-memory/1"
 
@@ -24,19 +23,11 @@ def write_jsonl(entries: Iterable[MemoryEntry], path: Path) -> int:
     if not target_dir.is_dir():
         raise MemoryInputError(f"cannot export to {path}: folder {target_dir} does not exist")
     count = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=target_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for entry in entries:
-                record = {"format": FORMAT, **entry.to_dict()}
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, parents=False) as fh:
+        for entry in entries:
+            record = {"format": FORMAT, **entry.to_dict()}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 

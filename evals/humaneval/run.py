@@ -31,8 +31,8 @@ from evals.storage import (
     read_json,
     read_jsonl,
     write_json,
-    write_text,
 )
+from runtime.atomic_write import write_text_atomic
 from runtime.sandbox import Sandbox
 
 CONFIG, SAMPLES, RESULTS, SUMMARY = "config.json", "samples.jsonl", "results.jsonl", "summary.json"
@@ -167,7 +167,7 @@ def _write_humaneval_samples(run_dir: Path, wanted: list[tuple[str, int]],
                              samples: dict[tuple[str, int], dict[str, Any]]) -> None:
     lines = [json.dumps({"task_id": t, "completion": samples[(t, i)]["completion"]})
              for t, i in wanted if (t, i) in samples]
-    write_text(run_dir / HUMANEVAL_SAMPLES, "".join(line + "\n" for line in lines))
+    write_text_atomic(run_dir / HUMANEVAL_SAMPLES, "".join(line + "\n" for line in lines))
 
 
 def summarize(config: HumanEvalConfig, model: str, problems: list[Problem],

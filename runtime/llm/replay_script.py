@@ -13,14 +13,13 @@ are all optional. Blank lines and lines starting with ``#`` are skipped.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from runtime.atomic_write import write_text_atomic
 from runtime.llm.errors import ReplayScriptError, one_line
 
 
@@ -100,18 +99,7 @@ def dump_script(steps: list[ScriptStep]) -> str:
 
 def write_script(path: str | Path, steps: list[ScriptStep]) -> None:
     """Write ``steps`` to ``path`` atomically (temp file + rename)."""
-    p = Path(path).expanduser()
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dump_script(steps))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, dump_script(steps))
 
 
 def message_text(message: BaseMessage) -> str:

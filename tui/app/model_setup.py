@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.config import CONFIG_FILE_NAME, user_config_dir
+from runtime.atomic_write import write_text_atomic
 from runtime.llm.errors import LLMError
 from runtime.llm.resolve import choose_default, resolve_model
 from runtime.llm.settings import ModelSettings
@@ -63,16 +63,9 @@ def save_model_table(values: Mapping[str, Any], path: Path | None = None) -> Pat
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise SetupError(f"model.{field}: {first['msg'].removeprefix('Value error, ')}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps_toml(data))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_text_atomic(path, dumps_toml(data))
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise SetupError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 

@@ -6,14 +6,13 @@ Probing the model and sandbox, indexing, undo, taking hunks back out, and memory
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.config import EngramSettings
 from indexer.workspace import git_dir
+from runtime.atomic_write import write_text_atomic
 from tui.app.diffs import FilePatch, RevertError, revert_hunk
 
 
@@ -99,17 +98,8 @@ def write_atomic(path: Path, text: str | None) -> None:
     if text is None:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".engram-tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # the agent's temp suffix: a crash leftover in the user's tree is found and removed
+    write_text_atomic(path, text, newline="", keep_mode=True, suffix=".engram-tmp")
 
 
 def reject(root: Path, patch: FilePatch, hunk: int | None, states: list[str]) -> list[int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ from rich.text import Text
 
 from indexer.errors import IndexerError
 from indexer.models import FORMATS
+from runtime.atomic_write import write_text_atomic
 from tui.commands.common import (
     console,
     err_console,
@@ -176,16 +175,8 @@ def _write_atomically(target: Path, text: str) -> None:
     target = target.expanduser()
     if target.is_dir():
         fail(f"{target} is a folder; give a file name")
-    folder = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_text_atomic(target, text, parents=False)
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror or exc}")
 
