@@ -16,7 +16,15 @@ import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from tui.commands.common import console, err_console, fail, open_project, warn
+from tui.commands.common import (
+    checked_policy,
+    console,
+    err_console,
+    fail,
+    open_project,
+    warn,
+    with_model,
+)
 
 EXIT_PAUSED = 2
 
@@ -164,9 +172,9 @@ def run_command(
                                   "prompt (repeatable); not with --resume, which keeps the session's pins."),
 ) -> None:
     """Run the agent on TASK: plan, edit, test in the sandbox, repair until green."""
-    from agent.policy import POLICIES, PolicyError, check_policy
+    from agent.policy import POLICIES
     from agent.session import Session, SessionError
-    from runtime.llm import LLMError, parse_model_ref
+    from runtime.llm import LLMError
 
     if not task and not resume:
         fail('give a task (engram run "fix the failing test") or --resume ID')
@@ -178,18 +186,9 @@ def run_command(
     if policy is None and not interactive and not resume:  # a resumed session keeps its policy
         fail(f"headless runs (no terminal, or --json) need an explicit --policy: "
              f"{', '.join(POLICIES)}")
-    if policy is not None:
-        try:
-            policy = check_policy(policy)
-        except PolicyError as exc:
-            fail(str(exc))
+    policy = checked_policy(policy)
     project = open_project(path)
-    settings = project.settings
-    if model:
-        try:
-            settings = settings.model_copy(update={"model": parse_model_ref(model, settings.model)})
-        except ValueError as exc:
-            fail(str(exc))
+    settings = with_model(project.settings, model)
     session = None
     try:
         session = Session(project.root, settings, policy=policy, branch=branch, commit=commit,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from tui.commands.common import fail, open_project
+from tui.commands.common import checked_policy, fail, open_project, with_model
 
 _NOT_A_TERMINAL = ("the Engram app needs an interactive terminal; run `engram run \"TASK\"` "
                    "in scripts, or `engram --help` for every command")
@@ -35,23 +35,11 @@ def chat_command(
 
 def open_app(path: Path | str = ".", model: str | None = None, policy: str | None = None) -> None:
     """Resolve the project and settings, then run the app until the user quits."""
-    from agent.policy import PolicyError, check_policy
     from tui.app.model_setup import needs_setup
 
     project = open_project(path)
-    settings = project.settings
-    if model:
-        from runtime.llm import parse_model_ref
-
-        try:
-            settings = settings.model_copy(update={"model": parse_model_ref(model, settings.model)})
-        except ValueError as exc:
-            fail(str(exc))
-    if policy:
-        try:
-            policy = check_policy(policy)
-        except PolicyError as exc:
-            fail(str(exc))
+    settings = with_model(project.settings, model)
+    policy = checked_policy(policy or None)
     if not is_interactive():
         fail(_NOT_A_TERMINAL)
     from tui.app import EngramApp

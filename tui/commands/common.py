@@ -54,3 +54,27 @@ def open_project(path: Path | str = ".") -> Project:
         return Project(root=root, settings=load_settings(root))
     except (WorkspaceError, ConfigError) as exc:
         fail(str(exc))
+
+
+def with_model(settings: EngramSettings, model: str | None) -> EngramSettings:
+    """``settings`` with a ``--model`` reference applied (unchanged when ``model`` is empty)."""
+    if not model:
+        return settings
+    from runtime.llm import parse_model_ref
+
+    try:
+        return settings.model_copy(update={"model": parse_model_ref(model, settings.model)})
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def checked_policy(policy: str | None) -> str | None:
+    """A ``--policy`` value checked against the known policies (None stays None)."""
+    if policy is None:
+        return None
+    from agent.policy import PolicyError, check_policy
+
+    try:
+        return check_policy(policy)
+    except PolicyError as exc:
+        fail(str(exc))

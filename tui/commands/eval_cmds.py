@@ -108,7 +108,6 @@ def humaneval_command(
     from evals.humaneval.execute import ExecConfig
     from evals.humaneval.generate import OracleGenerator, SamplingConfig
     from evals.humaneval.run import HumanEvalConfig, run_humaneval
-    from evals.report import print_summary
 
     if (model is None) == (oracle is None):
         fail("give either --model REF or --oracle canonical|empty")
@@ -143,11 +142,7 @@ def humaneval_command(
             summary = run_humaneval(config, generator, sandbox, progress)
     except EvalError as exc:
         fail(str(exc))
-    if as_json:
-        print_json(summary)
-    else:
-        print_summary(summary, console)
-        console.print(f"results in {config.run_dir}")
+    _report(summary, config.run_dir, as_json)
 
 
 @eval_app.command("swebench")
@@ -182,7 +177,6 @@ def swebench_command(
     as_json: bool = _JSON_OPTION,
 ) -> None:
     """Run SWE-bench-style instances: the agent's patches, evaluated and reported."""
-    from evals.report import print_summary
     from evals.swebench.run import SweConfig, run_swebench
 
     chosen = [x for x in (model, oracle, predictions) if x is not None]
@@ -212,11 +206,17 @@ def swebench_command(
             summary = run_swebench(config, agent, progress)
     except EvalError as exc:
         fail(str(exc))
+    _report(summary, config.run_dir, as_json)
+
+
+def _report(summary: Any, run_dir: Path, as_json: bool) -> None:
+    from evals.report import print_summary
+
     if as_json:
         print_json(summary)
     else:
         print_summary(summary, console)
-        console.print(f"results in {config.run_dir}")
+        console.print(f"results in {run_dir}")
 
 
 def _engram_settings() -> Any:

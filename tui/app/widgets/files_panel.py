@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -21,6 +23,15 @@ class FilesPanel(Tree[str]):
 
     def set_files(self, paths: list[str]) -> None:
         self._tree = {}
+        self._add(paths)
+        self._rebuild()
+
+    def set_changed(self, paths: set[str]) -> None:
+        self.changed = set(paths)
+        self._add(paths)  # a file the agent created is part of the tree now
+        self._rebuild()
+
+    def _add(self, paths: Iterable[str]) -> None:
         for path in paths:
             node = self._tree
             parts = path.split("/")
@@ -28,18 +39,6 @@ class FilesPanel(Tree[str]):
                 child = node.setdefault(part, {})
                 node = child if isinstance(child, dict) else {}
             node.setdefault(parts[-1], None)
-        self._rebuild()
-
-    def set_changed(self, paths: set[str]) -> None:
-        self.changed = set(paths)
-        for path in paths:  # a file the agent created is part of the tree now
-            node = self._tree
-            parts = path.split("/")
-            for part in parts[:-1]:
-                child = node.setdefault(part, {})
-                node = child if isinstance(child, dict) else {}
-            node.setdefault(parts[-1], None)
-        self._rebuild()
 
     def _rebuild(self) -> None:
         expanded = {str(n.data) for n in self._walk(self.root) if n.is_expanded}
