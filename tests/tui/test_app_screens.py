@@ -132,3 +132,22 @@ async def test_five_thousand_streamed_lines_stay_scrollable(shop: Path) -> None:
             else f"Paragraph line {i} with bold and code words.") not in words]
         assert lost == []
         assert conversation.scroll_offset.y == conversation.max_scroll_y  # followed the stream
+
+
+async def test_skipping_setup_does_not_repeat_the_start_up_notes(shop: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    note = "DEEPSEEK_API_KEY is not set, so Engram uses the local model smollm2"
+    probes: list[int] = []
+
+    def probe(root: Path, settings: Any, chat_model: Any = None) -> services.Probe:
+        probes.append(1)
+        return services.Probe("local:smollm2", 8192, note, "bwrap", "", True)
+
+    monkeypatch.setattr(services, "probe", probe)
+    app = EngramApp(shop, load_settings(None), setup=True, background_index=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SetupScreen) and probes)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(probes) >= 2 and not isinstance(app.screen, SetupScreen))
+        await pilot.pause(0.2)
+        assert app.conversation.plain_text().count("DEEPSEEK_API_KEY is not set") == 1

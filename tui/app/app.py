@@ -130,6 +130,8 @@ class EngramApp(Workflows, App[None]):
             resource_tracker.ensure_running()
         self._closing = False
         self._settled_lines = 0
+        self._probe_notes_shown: set[str] = set()
+        """Start-up notes already in the conversation: a re-probe (after /setup) repeats none."""
         self.suggester = PromptSuggester([c.name for c in SLASH_COMMANDS])
 
     # -- layout ---------------------------------------------------------------------------

@@ -43,10 +43,11 @@ class Workflows(_Base):
         self.status_bar.set(model=found.model, window=found.window, sandbox=found.sandbox)
         if not self.task_running:
             self.status_bar.set(activity="")
-        if found.model_note:
-            self.say(f"ℹ {found.model_note}", "yellow")
-        if found.sandbox_note:
-            self.say(f"⚠ sandbox: {found.sandbox_note}", "yellow")
+        for note in (f"ℹ {found.model_note}" if found.model_note else "",
+                     f"⚠ sandbox: {found.sandbox_note}" if found.sandbox_note else ""):
+            if note and note not in self._probe_notes_shown:
+                self._probe_notes_shown.add(note)
+                self.say(note, "yellow")
         if not found.is_git:
             self.say("⚠ this folder is not a git repository: Engram still works and keeps its own "
                      "undo snapshots, but there is no git history to fall back on", "yellow")
